@@ -1,0 +1,94 @@
+//! The application: shared state and the router with its middleware stack.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::telemetry::observe;
+
+/// Whether the instance should receive new traffic. Starts ready; flips once, when
+/// draining begins.
+#[derive(Clone, Debug)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    fn new() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+
+    /// `false` once draining has begun.
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Makes `/readyz` fail from now on.
+    pub fn start_draining(&self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
+/// State shared by all handlers of one app instance.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The configuration the app was built from.
+    pub config: Arc<Config>,
+    /// Readiness, flipped by the shutdown sequence.
+    pub readiness: Readiness,
+    /// This instance's metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// The `GET /` document, rendered once: it cannot change while the process runs.
+    pub info_document: Bytes,
+}
+
+impl AppState {
+    /// Fresh state: ready, with empty metrics.
+    pub fn new(config: Config) -> Self {
+        let info_document = routes::info::render(&config.greeting);
+        Self {
+            config: Arc::new(config),
+            readiness: Readiness::new(),
+            metrics: Arc::new(Metrics::new()),
+            info_document,
+        }
+    }
+}
+
+/// The complete service: every route behind the middleware stack.
+pub fn app(state: AppState) -> Router {
+    with_middleware(routes::router(state.clone()), &state)
+}
+
+/// Wraps `router` in the production middleware stack (outermost first): request
+/// log and metrics, panic -> 500, timeout -> 408, body limit -> 413.
+pub fn with_middleware(router: Router, state: &AppState) -> Router {
+    let config = &state.config;
+    // `Router::layer` adds outside what is already there, so the last layer runs first.
+    router
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn_with_state(state.metrics.clone(), observe))
+}
+
+/// The panic itself has already been logged by the panic hook; the client gets a
+/// generic 500 and the process keeps serving.
+fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal server error\n").into_response()
+}

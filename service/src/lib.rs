@@ -1,0 +1,14 @@
+//! rust-service: a small HTTP service built to be deployed by the `RustService` Pulumi
+//! component. See `docs/service.md` for its routes, configuration and shutdown sequence.
+
+pub mod app;
+pub mod config;
+pub mod healthcheck;
+pub mod metrics;
+pub mod routes;
+pub mod server;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use app::{AppState, app};
+pub use config::Config;

@@ -1,0 +1,87 @@
+//! Entry point: `rust-service` serves; `rust-service healthcheck` probes a running instance.
+//!
+//! Exit codes: 0 clean shutdown or healthy; 1 runtime failure (cannot bind, shutdown
+//! deadline exceeded) or unhealthy; 2 invalid configuration or usage.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use rust_service::shutdown::Signals;
+use rust_service::{AppState, Config, healthcheck, server, telemetry};
+use tokio::net::TcpListener;
+use tracing::{error, info};
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    match (args.next(), args.next()) {
+        (None, _) => serve(),
+        (Some(command), None) if command == "healthcheck" => check_health(),
+        _ => {
+            eprintln!("usage: rust-service [healthcheck]");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("rust-service: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log_filter);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            error!(error = %message, "exiting");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    // Before binding, so a SIGTERM during start-up still drains instead of being lost.
+    let mut signals =
+        Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, config.port));
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let shutdown = async move {
+        let signal = signals.recv().await;
+        info!(signal, "shutdown signal received");
+    };
+    server::serve(listener, AppState::new(config), shutdown)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn check_health() -> ExitCode {
+    // Docker reserves exit code 2 for health checks, so every failure here is 1.
+    let result = Config::from_env()
+        .map_err(|e| e.to_string())
+        .and_then(|config| {
+            let address = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+            healthcheck::probe(address, healthcheck::TIMEOUT)
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rust-service healthcheck: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

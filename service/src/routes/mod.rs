@@ -1,0 +1,28 @@
+//! HTTP routes, one module per endpoint group.
+
+pub mod echo;
+pub mod health;
+pub mod info;
+pub mod metrics;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+
+/// All routes of the service, without middleware (see [`crate::app::app`]).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(info::info))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .route("/echo", post(echo::echo))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_FOUND, "not found\n")
+}

@@ -1,0 +1,76 @@
+//! Structured JSON logging and the per-request observation (one log line and one metric
+//! sample per request, taken from the same measurement).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing_subscriber::EnvFilter;
+
+use crate::metrics::{Metrics, UNMATCHED_ROUTE, method_label};
+
+/// Installs the global JSON subscriber writing to stdout, filtered by `filter` (a
+/// `LOG_LEVEL` value already validated by the config module), and routes panics into it.
+pub fn init(filter: &str) {
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_env_filter(EnvFilter::builder().parse_lossy(filter))
+        .with_writer(std::io::stdout)
+        .init();
+    log_panics();
+}
+
+/// Replaces the default panic hook (plain text on stderr) with a JSON error event, so a
+/// panicking handler leaves one parseable line with its message and location.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("non-string panic payload");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(panic = message, location, "panic");
+    }));
+}
+
+/// Middleware: logs one line per request (method, route template, status, latency) and
+/// records the same figures in the request metrics. It runs outermost, so it sees the
+/// statuses produced by the timeout, body-limit and panic layers too.
+pub async fn observe(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+        .to_owned();
+
+    let response = next.run(request).await;
+
+    let latency = started.elapsed();
+    let status = response.status().as_u16();
+    metrics.record(&method, &route, status, latency);
+    tracing::info!(
+        method = method_label(&method),
+        route,
+        status,
+        // Microsecond resolution; more digits would only be noise.
+        latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3,
+        "request"
+    );
+    response
+}

@@ -1,0 +1,235 @@
+//! Tests of the built binary as a process: real signals, real exit codes, real log lines.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_rust-service");
+
+/// A port that was free a moment ago (the binary does not accept port 0).
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+fn command(port: u16) -> Command {
+    let mut command = Command::new(BINARY);
+    command.env_clear().env("PORT", port.to_string());
+    command
+}
+
+fn healthcheck(port: u16) -> Output {
+    command(port)
+        .arg("healthcheck")
+        .output()
+        .expect("run healthcheck")
+}
+
+/// Runs the healthcheck subcommand until it succeeds.
+fn wait_until_healthy(port: u16, child: &mut Child) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while !healthcheck(port).status.success() {
+        assert!(
+            child.try_wait().expect("poll child").is_none(),
+            "server exited early"
+        );
+        assert!(Instant::now() < until, "server not healthy within 10 s");
+        sleep(Duration::from_millis(50));
+    }
+}
+
+fn wait_for_exit(child: &mut Child, within: Duration) -> ExitStatus {
+    let until = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("poll child") {
+            return status;
+        }
+        if Instant::now() >= until {
+            child.kill().expect("kill");
+            panic!("server did not exit within {within:?}");
+        }
+        sleep(Duration::from_millis(20));
+    }
+}
+
+/// Minimal blocking `GET` returning the status code.
+fn status_of(port: u16, path: &str) -> u16 {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response[9..12].parse().expect("status code")
+}
+
+fn send_signal(child: &Child, signal: libc::c_int) {
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+    // SAFETY: kill(2) has no memory-safety preconditions; `pid` is our own child.
+    let result = unsafe { libc::kill(pid, signal) };
+    assert_eq!(result, 0, "kill failed");
+}
+
+fn log_lines(child: &mut Child) -> Vec<serde_json::Value> {
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped stdout")
+        .read_to_string(&mut stdout)
+        .expect("read stdout");
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+fn messages(lines: &[serde_json::Value]) -> Vec<&str> {
+    lines.iter().filter_map(|l| l["message"].as_str()).collect()
+}
+
+#[test]
+fn sigterm_fails_readiness_drains_and_exits_zero() {
+    let port = free_port();
+    let mut child = command(port)
+        .env("DRAIN_DELAY_SECONDS", "1")
+        .env("SHUTDOWN_DEADLINE_SECONDS", "2")
+        .env("APP_FEATURE_FLAG", "injected by the deployment")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_until_healthy(port, &mut child);
+    assert_eq!(status_of(port, "/readyz"), 200);
+
+    send_signal(&child, libc::SIGTERM);
+    let signalled = Instant::now();
+    let until = signalled + Duration::from_millis(800);
+    while status_of(port, "/readyz") != 503 {
+        assert!(
+            Instant::now() < until,
+            "readiness did not fail after SIGTERM"
+        );
+        sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        status_of(port, "/healthz"),
+        200,
+        "still serving while draining"
+    );
+    let status = wait_for_exit(&mut child, Duration::from_secs(5));
+
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(1),
+        "drain delay was honoured"
+    );
+    let lines = log_lines(&mut child);
+    let messages = messages(&lines);
+    assert_eq!(messages.first(), Some(&"listening"), "{messages:?}");
+    assert_eq!(messages.last(), Some(&"shutdown complete"), "{messages:?}");
+    let signal = lines
+        .iter()
+        .find(|l| l["message"] == "shutdown signal received")
+        .expect("signal logged");
+    assert_eq!(signal["signal"], "SIGTERM");
+    let readiness_failure = lines
+        .iter()
+        .find(|l| l["message"] == "request" && l["status"] == 503)
+        .expect("request line for the failed readiness probe");
+    assert_eq!(readiness_failure["method"], "GET");
+    assert_eq!(readiness_failure["route"], "/readyz");
+    assert!(
+        readiness_failure["latency_ms"].is_number(),
+        "{readiness_failure}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["timestamp"].is_string() && l["level"].is_string())
+    );
+}
+
+#[test]
+fn sigint_also_shuts_down_cleanly() {
+    let port = free_port();
+    let mut child = command(port)
+        .env("DRAIN_DELAY_SECONDS", "0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_until_healthy(port, &mut child);
+
+    send_signal(&child, libc::SIGINT);
+    let status = wait_for_exit(&mut child, Duration::from_secs(5));
+
+    assert_eq!(status.code(), Some(0));
+    let lines = log_lines(&mut child);
+    assert!(lines.iter().any(|l| l["signal"] == "SIGINT"), "{lines:?}");
+}
+
+#[test]
+fn invalid_configuration_exits_2_before_binding_with_one_line_naming_the_variable() {
+    let port = free_port();
+
+    let output = command(port)
+        .env("LOG_LEVEL", "verbose")
+        .output()
+        .expect("run");
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(r#"rust-service: invalid LOG_LEVEL="verbose": expected a level"#),
+        "{stderr}"
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "nothing logged before the configuration is valid"
+    );
+    assert!(
+        TcpListener::bind(("0.0.0.0", port)).is_ok(),
+        "the port was never bound"
+    );
+}
+
+#[test]
+fn healthcheck_exits_1_when_nothing_listens() {
+    let output = healthcheck(free_port());
+
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert!(
+        stderr.starts_with("rust-service healthcheck: cannot connect to 127.0.0.1:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn healthcheck_exits_1_on_invalid_configuration() {
+    let output = command(free_port())
+        .env("PORT", "0")
+        .arg("healthcheck")
+        .output()
+        .expect("run");
+
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert!(stderr.contains("invalid PORT=\"0\""), "{stderr}");
+}
+
+#[test]
+fn unknown_arguments_exit_2_with_usage() {
+    let output = command(free_port()).arg("serve").output().expect("run");
+
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "usage: rust-service [healthcheck]\n"
+    );
+}
