@@ -1,0 +1,5 @@
+export * from "./args";
+export * from "./contextHash";
+export * from "./helpers";
+export * from "./rustService";
+export * from "./validation";

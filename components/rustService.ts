@@ -1,0 +1,357 @@
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as docker from "@pulumi/docker";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS, DEFAULT_RESOURCES, RustServiceArgs, bundledServiceContext } from "./args";
+import { buildFingerprint } from "./contextHash";
+import {
+    buildLabels,
+    checksumOf,
+    defaultTerminationGracePeriod,
+    imageRepository,
+    lifecyclePolicyDocument,
+    parseEcrRepositoryUrl,
+    registryHost,
+    resolveSettings,
+    settingsEnv,
+} from "./helpers";
+import { formatProblems, rustServiceArgsProblems } from "./validation";
+
+/** Type token of {@link RustService}. */
+export const RUST_SERVICE_TYPE = "rust-service:index:RustService";
+
+/** Name of the application container in the pod. */
+export const CONTAINER_NAME = "app";
+
+/** Pod-template annotation holding a checksum of the plain env, so a ConfigMap change always rolls the pods. */
+export const ENV_CHECKSUM_ANNOTATION = "rust-service/env-checksum";
+
+/** UID/GID the image runs as (`USER 65532:65532` in the Dockerfile). */
+export const RUN_AS_ID = 65532;
+
+interface PushedImage {
+    imageRef: pulumi.Output<string>;
+    repositoryUrl: pulumi.Output<string>;
+}
+
+/**
+ * Builds a container image (or takes a digest-pinned one), pushes it to ECR or another registry, and
+ * runs it on Kubernetes with restricted pod security, probes, a PodDisruptionBudget and env from a
+ * ConfigMap and a Secret. Pass AWS and Kubernetes providers through `opts.providers`.
+ */
+export class RustService extends pulumi.ComponentResource {
+    /** The deployed image, pinned by digest (`repository@sha256:...`). */
+    public readonly imageRef: pulumi.Output<string>;
+    /** The repository the image lives in (without tag or digest). */
+    public readonly repositoryUrl: pulumi.Output<string>;
+    /** The namespace the workload runs in. */
+    public readonly namespace: pulumi.Output<string>;
+    /** The Deployment's (auto-generated) name. */
+    public readonly deploymentName: pulumi.Output<string>;
+    /** The Service's (auto-generated) name. */
+    public readonly serviceName: pulumi.Output<string>;
+    /** In-cluster URL of the service: `http://<service>.<namespace>.svc.cluster.local:<port>`. */
+    public readonly url: pulumi.Output<string>;
+
+    /** The ECR repository, when the component created one. */
+    public readonly repository?: aws.ecr.Repository;
+    /** The image build, unless a prebuilt `image` was given. */
+    public readonly image?: docker.Image;
+    /** The Deployment. */
+    public readonly deployment: k8s.apps.v1.Deployment;
+    /** The ClusterIP Service. */
+    public readonly service: k8s.core.v1.Service;
+
+    constructor(name: string, args: RustServiceArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
+        super(RUST_SERVICE_TYPE, name, {}, opts);
+
+        const problems = rustServiceArgsProblems(name, args);
+        if (problems.length > 0) {
+            throw new pulumi.ResourceError(formatProblems(`RustService "${name}"`, problems), this);
+        }
+
+        const settings = resolveSettings(args.settings);
+        const appName = args.appName ?? DEFAULTS.appName;
+        const { labels, selector } = buildLabels(appName, name, args.labels);
+
+        const pushed = args.image !== undefined ? prebuilt(args.image) : this.buildAndPush(name, args);
+        this.image = pushed.image;
+        this.repository = pushed.repository;
+
+        const namespace = this.namespaceFor(name, args, labels);
+        const meta = { namespace, labels };
+
+        const serviceAccount = new k8s.core.v1.ServiceAccount(name, { metadata: meta, automountServiceAccountToken: false }, { parent: this });
+
+        const env = args.env ?? {};
+        // Immutable and auto-named: a change replaces the object under a new name, which changes the pod
+        // template and rolls the pods (kubelet never hot-swaps env).
+        const configMap =
+            Object.keys(env).length > 0
+                ? new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: meta, immutable: true, data: env }, { parent: this })
+                : undefined;
+        const secretEnv = args.secretEnv ?? {};
+        const secretNames = Object.keys(secretEnv).sort();
+        const secret =
+            secretNames.length > 0
+                ? new k8s.core.v1.Secret(
+                      `${name}-secret-env`,
+                      {
+                          metadata: meta,
+                          immutable: true,
+                          type: "Opaque",
+                          stringData: Object.fromEntries(secretNames.map((key) => [key, pulumi.secret(secretEnv[key])])),
+                      },
+                      { parent: this },
+                  )
+                : undefined;
+
+        const containerEnv: pulumi.Input<k8s.types.input.core.v1.EnvVar>[] = [
+            ...settingsEnv(settings),
+            ...secretNames.map((key) => ({
+                name: key,
+                valueFrom: { secretKeyRef: { name: secret!.metadata.name, key } },
+            })),
+        ];
+
+        const requests = { ...DEFAULT_RESOURCES.requests, ...args.resources?.requests };
+        const limits = { ...DEFAULT_RESOURCES.limits, ...args.resources?.limits };
+        const httpGet = (probePath: string) => ({ path: probePath, port: settings.port, scheme: "HTTP" });
+
+        this.deployment = new k8s.apps.v1.Deployment(
+            name,
+            {
+                metadata: meta,
+                spec: {
+                    // With an autoscaler the HPA owns the count; setting it here would fight it on every update.
+                    replicas: args.autoscaling ? undefined : (args.replicas ?? DEFAULTS.replicas),
+                    revisionHistoryLimit: 5,
+                    selector: { matchLabels: selector },
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                    template: {
+                        metadata: { labels, annotations: { [ENV_CHECKSUM_ANNOTATION]: checksumOf(env) } },
+                        spec: {
+                            serviceAccountName: serviceAccount.metadata.name,
+                            automountServiceAccountToken: false,
+                            enableServiceLinks: false,
+                            terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? defaultTerminationGracePeriod(settings),
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: RUN_AS_ID,
+                                runAsGroup: RUN_AS_ID,
+                                fsGroup: RUN_AS_ID,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            topologySpreadConstraints: [
+                                {
+                                    maxSkew: 1,
+                                    topologyKey: "kubernetes.io/hostname",
+                                    whenUnsatisfiable: args.spreadWhenUnsatisfiable ?? DEFAULTS.spreadWhenUnsatisfiable,
+                                    labelSelector: { matchLabels: selector },
+                                },
+                            ],
+                            containers: [
+                                {
+                                    name: CONTAINER_NAME,
+                                    image: pushed.imageRef,
+                                    imagePullPolicy: "IfNotPresent",
+                                    ports: [{ name: "http", containerPort: settings.port, protocol: "TCP" }],
+                                    env: containerEnv,
+                                    envFrom: configMap ? [{ configMapRef: { name: configMap.metadata.name } }] : undefined,
+                                    resources: { requests, limits },
+                                    securityContext: {
+                                        allowPrivilegeEscalation: false,
+                                        privileged: false,
+                                        readOnlyRootFilesystem: true,
+                                        runAsNonRoot: true,
+                                        runAsUser: RUN_AS_ID,
+                                        runAsGroup: RUN_AS_ID,
+                                        capabilities: { drop: ["ALL"] },
+                                        seccompProfile: { type: "RuntimeDefault" },
+                                    },
+                                    // Startup gives a cold start up to 60 s before liveness applies.
+                                    startupProbe: { httpGet: httpGet("/healthz"), periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 30 },
+                                    livenessProbe: { httpGet: httpGet("/healthz"), periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+                                    readinessProbe: { httpGet: httpGet("/readyz"), periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+                                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                                },
+                            ],
+                            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+
+        const servicePort = args.servicePort ?? DEFAULTS.servicePort;
+        this.service = new k8s.core.v1.Service(
+            name,
+            {
+                metadata: meta,
+                spec: {
+                    type: "ClusterIP",
+                    selector,
+                    ports: [{ name: "http", port: servicePort, targetPort: "http", protocol: "TCP" }],
+                },
+            },
+            { parent: this },
+        );
+
+        // maxUnavailable 1 always leaves room for one voluntary eviction, so node drains never deadlock.
+        new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, { parent: this });
+
+        if (args.autoscaling) {
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                name,
+                {
+                    metadata: meta,
+                    spec: {
+                        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
+                        minReplicas: args.autoscaling.minReplicas,
+                        maxReplicas: args.autoscaling.maxReplicas,
+                        metrics: [
+                            {
+                                type: "Resource",
+                                resource: {
+                                    name: "cpu",
+                                    target: {
+                                        type: "Utilization",
+                                        averageUtilization: args.autoscaling.targetCpuUtilizationPercent ?? DEFAULTS.targetCpuUtilizationPercent,
+                                    },
+                                },
+                            },
+                        ],
+                    },
+                },
+                { parent: this },
+            );
+        }
+
+        this.imageRef = pushed.imageRef;
+        this.repositoryUrl = pushed.repositoryUrl;
+        this.namespace = pulumi.output(namespace);
+        this.deploymentName = this.deployment.metadata.name;
+        this.serviceName = this.service.metadata.name;
+        this.url = pulumi.interpolate`http://${this.service.metadata.name}.${namespace}.svc.cluster.local:${servicePort}`;
+
+        this.registerOutputs({
+            imageRef: this.imageRef,
+            repositoryUrl: this.repositoryUrl,
+            namespace: this.namespace,
+            deploymentName: this.deploymentName,
+            serviceName: this.serviceName,
+            url: this.url,
+        });
+    }
+
+    private namespaceFor(name: string, args: RustServiceArgs, labels: Record<string, string>): pulumi.Output<string> {
+        const namespaceName = args.namespace ?? DEFAULTS.namespace;
+        if (!(args.createNamespace ?? DEFAULTS.createNamespace)) {
+            return pulumi.output(namespaceName);
+        }
+        const ns = new k8s.core.v1.Namespace(
+            name,
+            {
+                metadata: {
+                    name: namespaceName,
+                    labels: {
+                        ...labels,
+                        "pod-security.kubernetes.io/enforce": "restricted",
+                        "pod-security.kubernetes.io/enforce-version": "latest",
+                        "pod-security.kubernetes.io/audit": "restricted",
+                        "pod-security.kubernetes.io/warn": "restricted",
+                    },
+                },
+            },
+            { parent: this },
+        );
+        return ns.metadata.name;
+    }
+
+    private buildAndPush(name: string, args: RustServiceArgs): PushedImage & { image: docker.Image; repository?: aws.ecr.Repository } {
+        const build = args.build ?? {};
+        const context = build.context ?? bundledServiceContext();
+        const dockerfile = build.dockerfile ?? path.join(context, "Dockerfile");
+        const platform = build.platform ?? DEFAULTS.platform;
+        const tag =
+            build.tag ??
+            buildFingerprint({ context, dockerfile, platform, args: build.args, target: build.target, cacheFrom: build.cacheFrom }).slice(0, 32);
+
+        let repositoryUrl: pulumi.Output<string>;
+        let registry: docker.types.input.Registry | undefined;
+        let repository: aws.ecr.Repository | undefined;
+
+        if (args.registry) {
+            const { server, username, password } = args.registry;
+            repositoryUrl = pulumi.output(`${server}/${args.registry.repository}`);
+            registry = username !== undefined ? { server, username, password: pulumi.secret(password!) } : undefined;
+        } else if (args.existingRepositoryUrl) {
+            const ecr = parseEcrRepositoryUrl(args.existingRepositoryUrl)!;
+            repositoryUrl = pulumi.output(args.existingRepositoryUrl);
+            registry = this.ecrCredentials(pulumi.output(ecr.server), ecr.registryId, ecr.region);
+        } else {
+            repository = this.createRepository(name, args);
+            repositoryUrl = repository.repositoryUrl;
+            registry = this.ecrCredentials(repository.repositoryUrl.apply(registryHost), repository.registryId);
+        }
+
+        const image = new docker.Image(
+            name,
+            {
+                imageName: pulumi.interpolate`${repositoryUrl}:${tag}`,
+                build: {
+                    context,
+                    dockerfile,
+                    platform,
+                    args: build.args,
+                    target: build.target,
+                    cacheFrom: build.cacheFrom ? { images: build.cacheFrom } : undefined,
+                },
+                registry,
+            },
+            { parent: this },
+        );
+        return { image, repository, repositoryUrl, imageRef: image.repoDigest };
+    }
+
+    private ecrCredentials(server: pulumi.Output<string>, registryId: pulumi.Input<string>, region?: string): docker.types.input.Registry {
+        const token = aws.ecr.getAuthorizationTokenOutput({ registryId, region }, { parent: this });
+        return { server, username: token.userName, password: pulumi.secret(token.password) };
+    }
+
+    private createRepository(name: string, args: RustServiceArgs): aws.ecr.Repository {
+        const settings = args.repository ?? {};
+        const repository = new aws.ecr.Repository(
+            name,
+            {
+                name: settings.name,
+                imageTagMutability: settings.imageTagMutability ?? DEFAULTS.imageTagMutability,
+                imageScanningConfiguration: { scanOnPush: settings.scanOnPush ?? DEFAULTS.scanOnPush },
+                encryptionConfigurations: [
+                    settings.kmsKeyArn !== undefined ? { encryptionType: "KMS", kmsKey: settings.kmsKeyArn } : { encryptionType: "AES256" },
+                ],
+                forceDelete: settings.forceDelete ?? DEFAULTS.forceDelete,
+                tags: settings.tags,
+            },
+            { parent: this },
+        );
+        new aws.ecr.LifecyclePolicy(
+            name,
+            {
+                repository: repository.name,
+                policy: lifecyclePolicyDocument(
+                    settings.untaggedImageExpiryDays ?? DEFAULTS.untaggedImageExpiryDays,
+                    settings.keepLastImages ?? DEFAULTS.keepLastImages,
+                ),
+            },
+            { parent: this },
+        );
+        return repository;
+    }
+}
+
+function prebuilt(reference: string): PushedImage & { image?: undefined; repository?: undefined } {
+    return { imageRef: pulumi.output(reference), repositoryUrl: pulumi.output(imageRepository(reference)) };
+}

@@ -1,0 +1,342 @@
+import * as fs from "fs";
+import * as path from "path";
+import { z } from "zod";
+import { RustServiceArgs, DEFAULT_RESOURCES, bundledServiceContext } from "./args";
+import {
+    DIGEST_PINNED_IMAGE,
+    DNS1035_LABEL,
+    DNS1123_LABEL,
+    ENV_VAR_NAME,
+    IMAGE_TAG,
+    LABEL_KEY,
+    LABEL_VALUE,
+    MAX_NAME_LENGTH,
+    OWNED_LABEL_KEYS,
+    SECRET_LIKE_NAME,
+    SETTINGS_ENV,
+    parseEcrRepositoryUrl,
+    parseQuantity,
+    resolveSettings,
+} from "./helpers";
+
+/** One problem with the args: where, and what is wrong and how to fix it. */
+export interface ArgsProblem {
+    /** Dot-separated path of the offending field, e.g. `resources.limits.memory`. */
+    path: string;
+    /** Rule and fix, plus the offending value unless it may be secret. */
+    message: string;
+}
+
+function intRule(min: number, max?: number): string {
+    return max === undefined ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`;
+}
+
+function int(min: number, max?: number) {
+    const error = intRule(min, max);
+    const schema = z.number({ error }).int({ error }).min(min, { error });
+    return max === undefined ? schema : schema.max(max, { error });
+}
+
+function nonNegative(rule: string) {
+    return z.number({ error: rule }).finite({ error: rule }).min(0, { error: rule });
+}
+
+function quantity(example: string) {
+    const error = `must be a positive Kubernetes quantity such as ${example}`;
+    return z.string({ error }).refine((q) => (parseQuantity(q) ?? 0) > 0, { error });
+}
+
+const quantities = (cpuExample: string, memoryExample: string) =>
+    z.strictObject({ cpu: quantity(cpuExample).optional(), memory: quantity(memoryExample).optional() });
+
+const stringMap = z.record(z.string(), z.string({ error: "must be a string" }));
+
+const secretValue = z.custom((value) => value !== undefined && value !== null, {
+    error: "must be a string or a pulumi.Output<string> (pulumi.secret(...))",
+});
+
+const dns1123 = (what: string) =>
+    z
+        .string({ error: `must be a string (${what})` })
+        .max(63, { error: `must be at most 63 characters (${what})` })
+        .regex(DNS1123_LABEL, { error: `must be a DNS-1123 label (${what}): lowercase letters, digits and '-', starting and ending with a letter or digit` });
+
+const argsSchema = z.strictObject({
+    appName: dns1123("it becomes the app.kubernetes.io/name label").optional(),
+    namespace: dns1123("a Kubernetes namespace name").optional(),
+    createNamespace: z.boolean({ error: "must be true or false" }).optional(),
+    build: z
+        .strictObject({
+            context: z.string({ error: "must be a directory path" }).min(1, { error: "must be a directory path" }).optional(),
+            dockerfile: z.string({ error: "must be a file path" }).min(1, { error: "must be a file path" }).optional(),
+            platform: z
+                .string({ error: "must be an OS/architecture such as linux/amd64" })
+                .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, { error: "must be an OS/architecture such as linux/amd64 or linux/arm64" })
+                .optional(),
+            args: stringMap.optional(),
+            target: z.string({ error: "must be a Dockerfile stage name" }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "must be a Dockerfile stage name" }).optional(),
+            cacheFrom: z.array(z.string({ error: "must be an image reference" }), { error: "must be a list of image references" }).optional(),
+            tag: z
+                .string({ error: "must be a Docker tag" })
+                .regex(IMAGE_TAG, { error: "must be a Docker tag: up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'" })
+                .optional(),
+        })
+        .optional(),
+    image: z
+        .string({ error: "must be an image reference pinned by digest" })
+        .regex(DIGEST_PINNED_IMAGE, {
+            error: "must be pinned by digest (`repository@sha256:<64 hex digits>`); a tag can change under a running Deployment, so resolve it with `docker buildx imagetools inspect` or `crane digest`",
+        })
+        .optional(),
+    repository: z
+        .strictObject({
+            name: z
+                .string({ error: "must be an ECR repository name" })
+                .min(2, { error: "must be 2-256 characters" })
+                .max(256, { error: "must be 2-256 characters" })
+                .regex(/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, {
+                    error: "must be an ECR repository name: lowercase letters, digits and '.', '_', '-', '/' separators",
+                })
+                .optional(),
+            imageTagMutability: z.enum(["IMMUTABLE", "MUTABLE"], { error: "must be IMMUTABLE or MUTABLE" }).optional(),
+            scanOnPush: z.boolean({ error: "must be true or false" }).optional(),
+            kmsKeyArn: z.any().optional(),
+            forceDelete: z.boolean({ error: "must be true or false" }).optional(),
+            untaggedImageExpiryDays: int(1).optional(),
+            keepLastImages: int(1).optional(),
+            tags: stringMap.optional(),
+        })
+        .optional(),
+    existingRepositoryUrl: z
+        .string({ error: "must be an ECR repository URL" })
+        .refine((url) => parseEcrRepositoryUrl(url) !== undefined, {
+            error: "must be an ECR repository URL `<12-digit account>.dkr.ecr.<region>.amazonaws.com/<name>`; for another registry use `registry`",
+        })
+        .optional(),
+    registry: z
+        .strictObject({
+            server: z
+                .string({ error: "must be a registry host such as 127.0.0.1:5000" })
+                .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { error: "must be a registry host[:port] such as 127.0.0.1:5000, without scheme or path" }),
+            repository: z
+                .string({ error: "must be a repository path" })
+                .regex(/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, {
+                    error: "must be a lowercase repository path such as team/rust-service",
+                }),
+            username: z.any().optional(),
+            password: z.any().optional(),
+        })
+        .optional(),
+    settings: z
+        .strictObject({
+            port: int(1, 65535).optional(),
+            logLevel: z.string({ error: "must be a log level or EnvFilter directive" }).min(1, { error: "must not be empty: use a level such as info" }).optional(),
+            greeting: z.string({ error: "must be a string" }).optional(),
+            drainDelaySeconds: nonNegative("must be a number of seconds >= 0").optional(),
+            shutdownDeadlineSeconds: nonNegative("must be a number of seconds >= 0").optional(),
+            requestTimeoutSeconds: z.number({ error: "must be a number of seconds > 0" }).finite().positive({ error: "must be a number of seconds > 0" }).optional(),
+            bodyLimitBytes: int(1).optional(),
+        })
+        .optional(),
+    env: stringMap.optional(),
+    secretEnv: z.record(z.string(), secretValue).optional(),
+    replicas: int(1).optional(),
+    resources: z
+        .strictObject({
+            requests: quantities('"100m" or "0.5"', '"64Mi" or "1Gi"').optional(),
+            limits: quantities('"500m" or "1"', '"128Mi" or "1Gi"').optional(),
+        })
+        .optional(),
+    autoscaling: z
+        .strictObject({
+            minReplicas: int(1),
+            maxReplicas: int(1),
+            targetCpuUtilizationPercent: int(1, 1000).optional(),
+        })
+        .optional(),
+    terminationGracePeriodSeconds: int(1).optional(),
+    servicePort: int(1, 65535).optional(),
+    spreadWhenUnsatisfiable: z.enum(["ScheduleAnyway", "DoNotSchedule"], { error: "must be ScheduleAnyway or DoNotSchedule" }).optional(),
+    labels: stringMap.optional(),
+});
+
+type Ctx = { add(path: string, message: string): void };
+
+function checkNames(name: string, ctx: Ctx): void {
+    if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH || !DNS1035_LABEL.test(name)) {
+        ctx.add(
+            "name",
+            `must be a DNS-1035 label of at most ${MAX_NAME_LENGTH} characters (lowercase letters, digits and '-', starting with a letter) because Kubernetes names derive from it, got ${JSON.stringify(name)}`,
+        );
+    }
+}
+
+function checkEnv(args: RustServiceArgs, ctx: Ctx): void {
+    const reserved = new Map(Object.entries(SETTINGS_ENV).map(([setting, env]) => [env, setting]));
+    for (const field of ["env", "secretEnv"] as const) {
+        for (const key of Object.keys(args[field] ?? {})) {
+            if (!ENV_VAR_NAME.test(key)) {
+                ctx.add(`${field}.${key}`, `is not a valid environment variable name: use letters, digits and '_', not starting with a digit`);
+            } else if (reserved.has(key)) {
+                ctx.add(`${field}.${key}`, `is set by the component from \`settings.${reserved.get(key)}\`: set that instead`);
+            }
+        }
+    }
+    for (const key of Object.keys(args.env ?? {})) {
+        if (args.secretEnv && key in args.secretEnv) {
+            ctx.add(`secretEnv.${key}`, "is also in `env`: keep the name in one of them (secrets belong in `secretEnv` only)");
+        }
+    }
+}
+
+function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
+    if (args.image !== undefined) {
+        if (args.build !== undefined) {
+            ctx.add("image", "and `build` are mutually exclusive: give a prebuilt image or build settings, not both");
+        }
+        for (const field of ["repository", "existingRepositoryUrl", "registry"] as const) {
+            if (args[field] !== undefined) {
+                ctx.add(field, "has no effect with a prebuilt `image` (nothing is pushed): remove it");
+            }
+        }
+        return;
+    }
+    if (args.existingRepositoryUrl !== undefined && args.registry !== undefined) {
+        ctx.add("registry", "and `existingRepositoryUrl` are mutually exclusive: choose one registry mode");
+    }
+    if (args.repository !== undefined && (args.existingRepositoryUrl !== undefined || args.registry !== undefined)) {
+        ctx.add("repository", "configures the ECR repository the component creates, which it does not with `existingRepositoryUrl` or `registry`: remove it");
+    }
+    if (args.registry && (args.registry.username === undefined) !== (args.registry.password === undefined)) {
+        ctx.add("registry", "needs both `username` and `password`, or neither for a registry without authentication");
+    }
+    const build = args.build ?? {};
+    const context = build.context ?? bundledServiceContext();
+    if (build.context !== undefined && !isDirectory(context)) {
+        ctx.add("build.context", `must be an existing directory (relative to ${process.cwd()}), got ${JSON.stringify(context)}`);
+    } else {
+        const dockerfile = build.dockerfile ?? path.join(context, "Dockerfile");
+        if (!fs.existsSync(dockerfile)) {
+            ctx.add(
+                build.dockerfile !== undefined ? "build.dockerfile" : "build.context",
+                `must lead to an existing Dockerfile (paths are relative to the program's working directory, not the context), got ${JSON.stringify(dockerfile)}`,
+            );
+        }
+    }
+    for (const key of Object.keys(build.args ?? {})) {
+        if (SECRET_LIKE_NAME.test(key)) {
+            ctx.add(`build.args.${key}`, "looks like a secret, and build args are stored in the image history: pass it at run time through `secretEnv`");
+        }
+    }
+}
+
+function isDirectory(dir: string): boolean {
+    try {
+        return fs.statSync(dir).isDirectory();
+    } catch {
+        return false;
+    }
+}
+
+function checkResources(args: RustServiceArgs, ctx: Ctx): void {
+    const requests = { ...DEFAULT_RESOURCES.requests, ...args.resources?.requests };
+    const limits = { ...DEFAULT_RESOURCES.limits, ...args.resources?.limits };
+    for (const kind of ["cpu", "memory"] as const) {
+        const request = parseQuantity(requests[kind]);
+        const limit = parseQuantity(limits[kind]);
+        if (request !== undefined && limit !== undefined && limit < request) {
+            ctx.add(`resources.limits.${kind}`, `must be >= the request (${requests[kind]}): raise the limit or lower the request, got ${JSON.stringify(limits[kind])}`);
+        }
+    }
+}
+
+function checkScaling(args: RustServiceArgs, ctx: Ctx): void {
+    const scaling = args.autoscaling;
+    if (scaling && Number.isInteger(scaling.minReplicas) && Number.isInteger(scaling.maxReplicas) && scaling.minReplicas > scaling.maxReplicas) {
+        ctx.add("autoscaling.minReplicas", `must be <= autoscaling.maxReplicas (${scaling.maxReplicas}), got ${scaling.minReplicas}`);
+    }
+    const settings = resolveSettings(args.settings);
+    const drain = settings.drainDelaySeconds + settings.shutdownDeadlineSeconds;
+    const grace = args.terminationGracePeriodSeconds;
+    if (typeof grace === "number" && Number.isFinite(drain) && grace <= drain) {
+        ctx.add(
+            "terminationGracePeriodSeconds",
+            `must be longer than settings.drainDelaySeconds + settings.shutdownDeadlineSeconds (${drain}s), or Kubernetes kills pods mid-drain: raise it or leave it unset, got ${grace}`,
+        );
+    }
+}
+
+function checkLabels(args: RustServiceArgs, ctx: Ctx): void {
+    for (const [key, value] of Object.entries(args.labels ?? {})) {
+        if (OWNED_LABEL_KEYS.includes(key)) {
+            ctx.add(`labels.${key}`, "is set by the component (it is part of the selector): remove it");
+        } else if (!LABEL_KEY.test(key) || key.split("/").pop()!.length > 63) {
+            ctx.add(`labels.${key}`, "is not a valid label key: use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_', '.'");
+        } else if (typeof value === "string" && (value.length > 63 || !LABEL_VALUE.test(value))) {
+            ctx.add(`labels.${key}`, `must be a label value: up to 63 letters, digits, '-', '_', '.', starting and ending alphanumeric, got ${JSON.stringify(value)}`);
+        }
+    }
+}
+
+/** Paths whose values may be secret and are never echoed in messages. */
+const REDACTED_PATHS = [/^secretEnv(\.|$)/, /^registry\.(password|username)$/, /^repository\.kmsKeyArn$/];
+
+function describe(value: unknown): string {
+    const text = JSON.stringify(value);
+    return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * Every problem with `name` and `args`, in one pass (an empty list means valid). Pure apart from
+ * checking that the build context and Dockerfile exist. Secret values are never echoed.
+ */
+export function rustServiceArgsProblems(name: string, args: RustServiceArgs): ArgsProblem[] {
+    const problems: ArgsProblem[] = [];
+    const ctx: Ctx = { add: (p, message) => problems.push({ path: p, message }) };
+    checkNames(name, ctx);
+
+    const parsed = argsSchema.safeParse(args ?? {}, { reportInput: true });
+    if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+            const p = issue.path.map(String).join(".");
+            let message = issue.message;
+            if (issue.code === "unrecognized_keys") {
+                message = `has unknown field(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}: remove or correct them`;
+            } else if (issue.code === "invalid_type" && message.startsWith("Invalid input")) {
+                message = `must be ${issue.expected === "object" || issue.expected === "record" ? "an object" : `a ${issue.expected}`}`;
+            }
+            const redacted = REDACTED_PATHS.some((re) => re.test(p));
+            if (!redacted && issue.code !== "unrecognized_keys" && "input" in issue && issue.input !== undefined && typeof issue.input !== "object") {
+                message += `, got ${describe(issue.input)}`;
+            }
+            ctx.add(p === "" ? "args" : p, message);
+        }
+    }
+    // Cross-field checks run even when some fields are mistyped, so every problem is reported at once;
+    // a check that trips over a mistyped field is skipped, and a field reported once is not reported again.
+    const typed = new Set(problems.map((p) => p.path));
+    const reported = (p: string) => [...typed].some((t) => p === t || p.startsWith(`${t}.`));
+    const crossCtx: Ctx = { add: (p, message) => reported(p) || problems.push({ path: p, message }) };
+    for (const check of [checkImageSource, checkEnv, checkResources, checkScaling, checkLabels]) {
+        try {
+            check(args ?? {}, crossCtx);
+        } catch {
+            // The type problem that caused this is already reported.
+        }
+    }
+    return problems;
+}
+
+/** One message listing every problem, one per line. */
+export function formatProblems(subject: string, problems: readonly ArgsProblem[]): string {
+    const lines = problems.map((p) => `  - \`${p.path}\` ${p.message}`);
+    return `${subject} has ${problems.length} invalid setting${problems.length === 1 ? "" : "s"}:\n${lines.join("\n")}`;
+}
+
+/** Throws an Error listing every problem if `args` are invalid. */
+export function assertValidRustServiceArgs(name: string, args: RustServiceArgs): void {
+    const problems = rustServiceArgsProblems(name, args);
+    if (problems.length > 0) {
+        throw new Error(formatProblems(`RustService "${name}"`, problems));
+    }
+}
