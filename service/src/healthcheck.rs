@@ -22,14 +22,11 @@ pub fn probe(address: SocketAddr, timeout: Duration) -> Result<(), String> {
 
     let mut stream = TcpStream::connect_timeout(&address, remaining()?)
         .map_err(|e| format!("cannot connect to {address}: {e}"))?;
+    // One buffer, one write: `write!` on the stream would send each piece separately.
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
     stream
         .set_write_timeout(Some(remaining()?))
-        .and_then(|()| {
-            write!(
-                stream,
-                "GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-            )
-        })
+        .and_then(|()| stream.write_all(request.as_bytes()))
         .map_err(|e| format!("cannot send the request to {address}: {e}"))?;
 
     // Only the status line matters: read until its end, the peer closes, or time runs out.

@@ -97,7 +97,7 @@ fn messages(lines: &[serde_json::Value]) -> Vec<&str> {
 fn sigterm_fails_readiness_drains_and_exits_zero() {
     let port = free_port();
     let mut child = command(port)
-        .env("DRAIN_DELAY_SECONDS", "1")
+        .env("DRAIN_DELAY_SECONDS", "2")
         .env("SHUTDOWN_DEADLINE_SECONDS", "2")
         .env("APP_FEATURE_FLAG", "injected by the deployment")
         .stdout(Stdio::piped())
@@ -108,7 +108,7 @@ fn sigterm_fails_readiness_drains_and_exits_zero() {
 
     send_signal(&child, libc::SIGTERM);
     let signalled = Instant::now();
-    let until = signalled + Duration::from_millis(800);
+    let until = signalled + Duration::from_millis(1500);
     while status_of(port, "/readyz") != 503 {
         assert!(
             Instant::now() < until,
@@ -121,11 +121,11 @@ fn sigterm_fails_readiness_drains_and_exits_zero() {
         200,
         "still serving while draining"
     );
-    let status = wait_for_exit(&mut child, Duration::from_secs(5));
+    let status = wait_for_exit(&mut child, Duration::from_secs(6));
 
     assert_eq!(status.code(), Some(0));
     assert!(
-        signalled.elapsed() >= Duration::from_secs(1),
+        signalled.elapsed() >= Duration::from_secs(2),
         "drain delay was honoured"
     );
     let lines = log_lines(&mut child);

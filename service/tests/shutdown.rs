@@ -25,7 +25,7 @@ async fn wait_until_refused(server: &TestServer, within: Duration) {
 #[tokio::test]
 async fn in_flight_request_completes_while_readiness_fails_and_the_server_then_stops() {
     let mut server = TestServer::start(Config {
-        drain_delay: Duration::from_millis(500),
+        drain_delay: Duration::from_secs(1),
         shutdown_deadline: Duration::from_secs(3),
         ..Config::default()
     })
@@ -41,14 +41,14 @@ async fn in_flight_request_completes_while_readiness_fails_and_the_server_then_s
     let liveness = get(server.address, "/healthz").await;
     assert_eq!(liveness.status, 200);
     assert!(
-        triggered.elapsed() < Duration::from_millis(500),
+        triggered.elapsed() < Duration::from_secs(1),
         "checked within the drain"
     );
 
     // After the drain delay: no new connections, the slow request is still in flight.
-    wait_until_refused(&server, Duration::from_secs(2)).await;
+    wait_until_refused(&server, Duration::from_secs(3)).await;
     assert!(
-        triggered.elapsed() >= Duration::from_millis(500),
+        triggered.elapsed() >= Duration::from_secs(1),
         "{:?}",
         triggered.elapsed()
     );
@@ -132,5 +132,5 @@ async fn shutdown_gives_up_when_a_request_outlives_the_deadline() {
     );
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(300), "{waited:?}");
-    assert!(waited < Duration::from_secs(1), "{waited:?}");
+    assert!(waited < Duration::from_secs(2), "{waited:?}");
 }

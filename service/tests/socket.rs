@@ -130,12 +130,16 @@ async fn healthcheck_probe_fails_on_a_non_200_answer() {
     let address = listener.local_addr().expect("address");
     let fake = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().expect("accept");
-        let mut request = [0u8; 1024];
-        let n = stream.read(&mut request).expect("read request");
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        while !request.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).expect("read request");
+            request.push(byte[0]);
+        }
         stream
             .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
             .expect("answer");
-        String::from_utf8_lossy(&request[..n]).into_owned()
+        String::from_utf8(request).expect("ASCII request")
     });
 
     let error = probe_async(address, Duration::from_secs(2))
