@@ -1,0 +1,109 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { REDACTED } from "./placeholders";
+
+/** Config for one stack, in the form the Pulumi language host hands to a program. */
+export interface StackConfig {
+  /** Project name from Pulumi.yaml. */
+  project: string;
+  /** Stack name. */
+  stack: string;
+  /** Fully qualified key (`project:key`, `aws:region`) -> value as the CLI passes it (strings; JSON for objects). */
+  values: Record<string, string>;
+  /** Keys whose value is (or contains) a `secure:` value; those values are {@link REDACTED}. */
+  secretKeys: string[];
+}
+
+type Yaml = unknown;
+
+const SCHEMA_FIELDS = new Set(["type", "default", "value", "description", "secret", "items"]);
+
+function isRecord(v: Yaml): v is Record<string, Yaml> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isSecure(v: Yaml): boolean {
+  return isRecord(v) && Object.keys(v).length === 1 && typeof v.secure === "string";
+}
+
+/** Replaces every `{ secure: ... }` leaf with the redaction marker; reports whether there was one. */
+function redactSecure(v: Yaml): { value: Yaml; secret: boolean } {
+  if (isSecure(v)) return { value: REDACTED, secret: true };
+  if (Array.isArray(v)) {
+    const items = v.map(redactSecure);
+    return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
+  }
+  if (isRecord(v)) {
+    const entries = Object.entries(v).map(([k, x]) => [k, redactSecure(x)] as const);
+    return {
+      value: Object.fromEntries(entries.map(([k, x]) => [k, x.value])),
+      secret: entries.some(([, x]) => x.secret),
+    };
+  }
+  return { value: v, secret: false };
+}
+
+/** Renders a config value the way the Pulumi CLI passes it to a program. */
+function toConfigString(v: Yaml): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+function qualify(project: string, key: string): string {
+  return key.includes(":") ? key : `${project}:${key}`;
+}
+
+function readYaml(file: string): Record<string, Yaml> {
+  const doc: Yaml = parse(fs.readFileSync(file, "utf8")) ?? {};
+  if (!isRecord(doc)) throw new Error(`${file}: expected a YAML mapping at the top level`);
+  return doc;
+}
+
+/**
+ * Loads the config a `pulumi preview --stack <stack>` would give the program: the project's
+ * `config:` defaults from Pulumi.yaml, overridden by Pulumi.<stack>.yaml. Secure values cannot be
+ * decrypted without the Pulumi CLI and are replaced by {@link REDACTED}.
+ */
+export function loadStackConfig(projectDir: string, stack: string): StackConfig {
+  const projectFile = path.join(projectDir, "Pulumi.yaml");
+  const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(stackFile)) {
+    const known = fs
+      .readdirSync(projectDir)
+      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+      .filter((s): s is string => s !== undefined);
+    throw new Error(`no stack file ${stackFile}; stacks here: ${known.join(", ") || "none"}`);
+  }
+  const projectDoc = readYaml(projectFile);
+  const project = projectDoc.name;
+  if (typeof project !== "string") throw new Error(`${projectFile}: \`name\` must be a string`);
+
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  const problems: string[] = [];
+
+  const projectConfig = projectDoc.config ?? {};
+  if (!isRecord(projectConfig)) throw new Error(`${projectFile}: \`config\` must be a mapping`);
+  for (const [key, decl] of Object.entries(projectConfig)) {
+    const qualified = qualify(project, key);
+    const isSchema = isRecord(decl) && Object.keys(decl).every((k) => SCHEMA_FIELDS.has(k));
+    const value = isSchema ? (decl.value ?? decl.default) : decl;
+    if (value !== undefined) values[qualified] = toConfigString(value);
+  }
+
+  const stackDoc = readYaml(stackFile);
+  if (stackDoc.environment !== undefined) {
+    problems.push(`${stackFile}: \`environment\` (Pulumi ESC) cannot be resolved without the Pulumi CLI`);
+  }
+  const stackConfig = stackDoc.config ?? {};
+  if (!isRecord(stackConfig)) throw new Error(`${stackFile}: \`config\` must be a mapping`);
+  for (const [key, raw] of Object.entries(stackConfig)) {
+    const qualified = qualify(project, key);
+    const { value, secret } = redactSecure(raw);
+    values[qualified] = toConfigString(value);
+    if (secret) secretKeys.add(qualified);
+  }
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+
+  return { project, stack, values, secretKeys: [...secretKeys].sort() };
+}
