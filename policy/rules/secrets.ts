@@ -1,0 +1,144 @@
+/**
+ * Secret material must reach pods through Kubernetes Secrets (`secretKeyRef` / `secretRef`), never
+ * as a literal env value or ConfigMap entry: both are plaintext in the cluster, in `kubectl get -o
+ * yaml`, and in every backup. Messages name the variable or key, never the value.
+ */
+import { asArray, asRecord, ConfigProperty, configStrings, isUnknown, ResourceInput, ResourceRule, Violation } from "./types";
+import { containersOf, POD_TEMPLATE_TYPES, withPodSpec } from "./workloads";
+
+const SECRET_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)/i;
+
+// Names that mention a secret but hold metadata about it (a file path, a lifetime, an id).
+const METADATA_SUFFIX = /_(FILE|PATH|DIR|NAME|ID|TTL|SECONDS|TIMEOUT|URL|URI|ENDPOINT|HEADER|ENABLED|LENGTH|EXPIRY|REF)$/i;
+
+/** True when a variable or key name says it holds a secret (`DB_PASSWORD`, `apiKey`, `GITHUB_TOKEN`). */
+export function looksLikeSecretName(name: string): boolean {
+    const normalized = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[.-]/g, "_");
+    return SECRET_NAME.test(normalized) && !METADATA_SUFFIX.test(normalized);
+}
+
+/** Values that cannot be a credential: empty, booleans, plain numbers. */
+function isTrivialValue(value: string): boolean {
+    return /^\s*$/.test(value) || /^(true|false|yes|no|on|off)$/i.test(value) || /^-?\d+(\.\d+)?$/.test(value);
+}
+
+/** Credential formats recognisable by their shape, whatever the variable is called. */
+export const SECRET_VALUE_PATTERNS: readonly { label: string; pattern: RegExp }[] = [
+    { label: "an AWS access key id", pattern: /\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/ },
+    { label: "a PEM private key", pattern: /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----/ },
+    { label: "a GitHub token", pattern: /\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/ },
+    { label: "a Slack token", pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/ },
+    { label: "a Stripe live key", pattern: /\b[sr]k_live_[0-9A-Za-z]{16,}/ },
+    { label: "a Google API key", pattern: /\bAIza[0-9A-Za-z_-]{35}\b/ },
+    { label: "a JSON Web Token", pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/ },
+    { label: "a URL with an embedded password", pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i },
+];
+
+/** What kind of credential `value` looks like, or `undefined`. Also scans `key: value` lines of config files. */
+export function secretValueKind(value: string): string | undefined {
+    const match = SECRET_VALUE_PATTERNS.find(({ pattern }) => pattern.test(value));
+    if (match !== undefined) {
+        return match.label;
+    }
+    for (const line of value.split("\n")) {
+        const assignment = /^\s*["']?([A-Za-z0-9_.-]+)["']?\s*[:=]\s*["']?([^"'\s#]+)/.exec(line);
+        if (assignment !== null && value.includes("\n") && looksLikeSecretName(assignment[1]) && !isTrivialValue(assignment[2])) {
+            return `a config file assigning "${assignment[1]}"`;
+        }
+    }
+    return undefined;
+}
+
+/** Why a name/value pair looks like a secret, or `undefined`. */
+export function secretReason(name: string, value: string, allowedNames: readonly string[] = []): string | undefined {
+    if (allowedNames.includes(name) || isTrivialValue(value)) {
+        return undefined;
+    }
+    const kind = secretValueKind(value);
+    if (kind !== undefined) {
+        return `its value looks like ${kind}`;
+    }
+    return looksLikeSecretName(name) ? "its name says it holds a secret and it has a literal value" : undefined;
+}
+
+const ALLOWED_NAMES: Record<string, ConfigProperty> = {
+    allowedNames: {
+        type: "array",
+        items: { type: "string" },
+        default: [],
+        description: "Exact names that may hold a literal value even though they look secret (for example MAX_TOKENS).",
+    },
+};
+
+// kube-linter `env-var-secret` (name pattern with a literal value); Polaris `sensitiveContainerEnvVar`;
+// Kubernetes docs "Good practices for Kubernetes Secrets".
+/** No container env var holds a literal value that looks like a secret. */
+export function checkSecretEnv({ type, props }: ResourceInput, config: Record<string, unknown>): Violation[] {
+    const allowed = configStrings(config, "allowedNames");
+    return withPodSpec(type, props, (spec) =>
+        containersOf(spec).flatMap((c) =>
+            asArray(c.value.env).flatMap((entry) => {
+                const env = asRecord(entry);
+                const name = env?.name;
+                const value = env?.value;
+                if (typeof name !== "string" || typeof value !== "string" || isUnknown(value)) {
+                    return [];
+                }
+                const reason = secretReason(name, value, allowed);
+                return reason === undefined
+                    ? []
+                    : [{ message: `${c.label}: env ${name} must not be a literal: ${reason}; put it in a Secret and use valueFrom.secretKeyRef.` }];
+            }),
+        ),
+    );
+}
+
+// Polaris `sensitiveConfigmapContent`; Kubernetes docs: "ConfigMap does not provide secrecy or
+// encryption. If the data you want to store are confidential, use a Secret".
+/** No ConfigMap entry is named like, or looks like, a secret. */
+export function checkConfigMapSecrets({ props }: ResourceInput, config: Record<string, unknown>): Violation[] {
+    const allowed = configStrings(config, "allowedNames");
+    const violations: Violation[] = [];
+    for (const field of ["data", "binaryData"] as const) {
+        const entries = asRecord(props[field]) ?? {};
+        for (const [key, value] of Object.entries(entries)) {
+            if (isUnknown(value) || allowed.includes(key)) {
+                continue;
+            }
+            const reason =
+                typeof value === "string" && field === "data"
+                    ? secretReason(key, value, allowed)
+                    : looksLikeSecretName(key)
+                      ? "its name says it holds a secret"
+                      : undefined;
+            if (reason !== undefined) {
+                violations.push({ message: `${field}.${key}: ${reason}; move it to a Secret (ConfigMaps are not confidential).` });
+            }
+        }
+    }
+    return violations;
+}
+
+/** The secret-handling rules. */
+export const secretRules: ResourceRule[] = [
+    {
+        kind: "resource",
+        name: "secret-env-literal",
+        description: "No container env var may hold a literal value that looks like a secret (by name or by value).",
+        enforcementLevel: "mandatory",
+        sources: ["kube-linter env-var-secret", "Polaris sensitiveContainerEnvVar", "Kubernetes: Good practices for Kubernetes Secrets"],
+        types: POD_TEMPLATE_TYPES,
+        configSchema: ALLOWED_NAMES,
+        check: checkSecretEnv,
+    },
+    {
+        kind: "resource",
+        name: "secret-configmap-entries",
+        description: "No ConfigMap key may be named like a secret or hold a value that looks like one.",
+        enforcementLevel: "mandatory",
+        sources: ["Polaris sensitiveConfigmapContent", "Kubernetes: ConfigMaps (not for confidential data)"],
+        types: ["kubernetes:core/v1:ConfigMap"],
+        configSchema: ALLOWED_NAMES,
+        check: checkConfigMapSecrets,
+    },
+];
