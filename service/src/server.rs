@@ -83,10 +83,12 @@ where
     tokio::select! {
         () = shutdown => {}
         finished = &mut server => {
-            // axum only returns once asked to; anything else is a failure.
-            return Err(finished.map_err(ServeError::Task)?.map_or_else(ServeError::Io, |()| {
-                ServeError::Io(io::Error::other("server stopped without a shutdown signal"))
-            }));
+            // axum only returns once asked to, so stopping here is always a failure.
+            return Err(match finished {
+                Ok(Ok(())) => ServeError::Io(io::Error::other("server stopped without a shutdown signal")),
+                Ok(Err(e)) => ServeError::Io(e),
+                Err(e) => ServeError::Task(e),
+            });
         }
     }
 
