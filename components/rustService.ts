@@ -62,6 +62,10 @@ export class RustService extends pulumi.ComponentResource {
     public readonly deployment: k8s.apps.v1.Deployment;
     /** The ClusterIP Service. */
     public readonly service: k8s.core.v1.Service;
+    /** The ConfigMap holding the plain env, when there is any. */
+    public readonly envConfigMap?: k8s.core.v1.ConfigMap;
+    /** The Secret holding the secret env, when there is any. */
+    public readonly envSecret?: k8s.core.v1.Secret;
 
     constructor(name: string, args: RustServiceArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
         super(RUST_SERVICE_TYPE, name, {}, opts);
@@ -106,6 +110,9 @@ export class RustService extends pulumi.ComponentResource {
                       { parent: this },
                   )
                 : undefined;
+
+        this.envConfigMap = configMap;
+        this.envSecret = secret;
 
         const containerEnv: pulumi.Input<k8s.types.input.core.v1.EnvVar>[] = [
             ...settingsEnv(settings),

@@ -253,7 +253,7 @@ function checkResources(args: RustServiceArgs, ctx: Ctx): void {
 function checkScaling(args: RustServiceArgs, ctx: Ctx): void {
     const scaling = args.autoscaling;
     if (scaling && Number.isInteger(scaling.minReplicas) && Number.isInteger(scaling.maxReplicas) && scaling.minReplicas > scaling.maxReplicas) {
-        ctx.add("autoscaling.minReplicas", `must be <= autoscaling.maxReplicas (${scaling.maxReplicas}), got ${scaling.minReplicas}`);
+        ctx.add("autoscaling.minReplicas", `must be <= \`autoscaling.maxReplicas\` (${scaling.maxReplicas}), got ${scaling.minReplicas}`);
     }
     const settings = resolveSettings(args.settings);
     const drain = settings.drainDelaySeconds + settings.shutdownDeadlineSeconds;
@@ -261,7 +261,7 @@ function checkScaling(args: RustServiceArgs, ctx: Ctx): void {
     if (typeof grace === "number" && Number.isFinite(drain) && grace <= drain) {
         ctx.add(
             "terminationGracePeriodSeconds",
-            `must be longer than settings.drainDelaySeconds + settings.shutdownDeadlineSeconds (${drain}s), or Kubernetes kills pods mid-drain: raise it or leave it unset, got ${grace}`,
+            `must be longer than \`settings.drainDelaySeconds\` + \`settings.shutdownDeadlineSeconds\` (${drain}s), or Kubernetes kills pods mid-drain: raise it or leave it unset, got ${grace}`,
         );
     }
 }

@@ -9,8 +9,6 @@ export const MOCK_REGION = "us-west-2";
 export const MOCK_ECR_PASSWORD = "mock-ecr-password-5f0c";
 /** Marker the SDK puts on a secret value in serialized inputs. */
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-/** The serialized form of an unknown value (preview). */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** A resource as the engine (here: the mock monitor) saw it. */
 export interface Registered {
