@@ -2,7 +2,12 @@
  * Credential-free plan: evaluates the Pulumi program for a stack under the SDK's mock monitor and
  * writes the Kubernetes manifests, registry/image settings and resource list it would create.
  *
- *   npm run plan -- --stack dev [--out plan/dev] [--project-dir .] [--stack-outputs NAME=plan/dev/plan.yaml]
+ *   npm run plan -- --stack dev [--out plan/dev] [--project-dir .] [--config-file FILE]
+ *                   [--stack-outputs STACK=plan/dev/plan.yaml ...]
+ *
+ * --config-file reads the stack settings from FILE instead of Pulumi.<stack>.yaml (as the Pulumi
+ * CLI's flag of that name does); --stack-outputs answers `new pulumi.StackReference(STACK)` with the
+ * outputs recorded in another plan.
  *
  * Deterministic: the same program and stack file always give byte-identical files.
  */
@@ -13,7 +18,8 @@ import { parse } from "yaml";
 import { evaluateProgram } from "./plan/evaluate";
 import { renderPlan } from "./plan/render";
 
-const USAGE = "usage: npm run plan -- --stack NAME [--out DIR] [--project-dir DIR] [--stack-outputs STACK=PLAN.yaml ...]";
+const USAGE =
+  "usage: npm run plan -- --stack NAME [--out DIR] [--project-dir DIR] [--config-file FILE] [--stack-outputs STACK=PLAN.yaml ...]";
 
 function readStackOutputs(specs: string[]): Record<string, Record<string, unknown>> {
   return Object.fromEntries(
@@ -32,6 +38,7 @@ async function main(): Promise<void> {
       stack: { type: "string" },
       out: { type: "string" },
       "project-dir": { type: "string", default: "." },
+      "config-file": { type: "string" },
       "stack-outputs": { type: "string", multiple: true, default: [] },
       help: { type: "boolean", default: false },
     },
@@ -44,7 +51,9 @@ async function main(): Promise<void> {
   const projectDir = path.resolve(values["project-dir"] ?? ".");
   const out = path.resolve(values.out ?? path.join("plan", values.stack));
 
+  const configFile = values["config-file"] ? path.resolve(values["config-file"]) : undefined;
   const evaluation = await evaluateProgram(projectDir, values.stack, {
+    configFile,
     stackOutputs: readStackOutputs(values["stack-outputs"] ?? []),
   });
   const files = renderPlan(evaluation);

@@ -38,6 +38,8 @@ export interface Evaluation {
 
 /** Options for {@link evaluateProgram}. */
 export interface EvaluateOptions {
+  /** Stack settings file to use instead of Pulumi.<stack>.yaml (the CLI's `--config-file`). */
+  configFile?: string;
   /**
    * Outputs to answer `new pulumi.StackReference(name)` with, by stack name (for example the
    * `outputs` of another stack's plan). A reference to a stack not listed gets no outputs.
@@ -202,7 +204,7 @@ export function programEntry(projectDir: string): string {
  * Call once per process: the Pulumi runtime is global.
  */
 export async function evaluateProgram(projectDir: string, stack: string, options: EvaluateOptions = {}): Promise<Evaluation> {
-  const config = loadStackConfig(projectDir, stack);
+  const config = loadStackConfig(projectDir, stack, options.configFile);
   pulumi.runtime.setAllConfig(config.values, config.secretKeys);
   await pulumi.runtime.setMocks(new PlanMocks(config, options), config.project, stack, false);
 

@@ -27,11 +27,15 @@ function isSecure(v: Yaml): boolean {
   return isRecord(v) && Object.keys(v).length === 1 && typeof v.secure === "string";
 }
 
-/** Replaces every `{ secure: ... }` leaf with the redaction marker; reports whether there was one. */
-function redactSecure(v: Yaml): { value: Yaml; secret: boolean } {
-  if (isSecure(v)) return { value: REDACTED, secret: true };
+/**
+ * Replaces every `{ secure: ... }` leaf with the redaction marker; reports whether there was one.
+ * A secure list item becomes `REDACTED_<index>=<redacted secret>` instead: this project's secret
+ * lists (`secretEnv`) hold NAME=value pairs, and the NAME is encrypted along with the value.
+ */
+function redactSecure(v: Yaml, index?: number): { value: Yaml; secret: boolean } {
+  if (isSecure(v)) return { value: index === undefined ? REDACTED : `REDACTED_${index}=${REDACTED}`, secret: true };
   if (Array.isArray(v)) {
-    const items = v.map(redactSecure);
+    const items = v.map((item, i) => redactSecure(item, i));
     return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
   }
   if (isRecord(v)) {
@@ -61,12 +65,13 @@ function readYaml(file: string): Record<string, Yaml> {
 
 /**
  * Loads the config a `pulumi preview --stack <stack>` would give the program: the project's
- * `config:` defaults from Pulumi.yaml, overridden by Pulumi.<stack>.yaml. Secure values cannot be
+ * `config:` defaults from Pulumi.yaml, overridden by Pulumi.<stack>.yaml (or `configFile`, like the
+ * CLI's `--config-file`). Secure values cannot be
  * decrypted without the Pulumi CLI and are replaced by {@link REDACTED}.
  */
-export function loadStackConfig(projectDir: string, stack: string): StackConfig {
+export function loadStackConfig(projectDir: string, stack: string, configFile?: string): StackConfig {
   const projectFile = path.join(projectDir, "Pulumi.yaml");
-  const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  const stackFile = configFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(stackFile)) {
     const known = fs
       .readdirSync(projectDir)
