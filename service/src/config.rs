@@ -32,6 +32,11 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Largest accepted request body in bytes (`BODY_LIMIT_BYTES`, default 1 MiB).
     pub body_limit: usize,
+    /// How long a connection may sit without sending a complete request head: closes idle
+    /// keep-alive connections and slow-header clients. Fixed at 75 s, longer than the 60 s
+    /// idle timeout of common load balancers (a backend closing first causes 502s there);
+    /// not read from the environment.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Config {
@@ -44,6 +49,7 @@ impl Default for Config {
             shutdown_deadline: Duration::from_secs(20),
             request_timeout: Duration::from_secs(10),
             body_limit: 1024 * 1024,
+            idle_timeout: Duration::from_secs(75),
         }
     }
 }

@@ -7,15 +7,24 @@
 //!    within the shutdown deadline;
 //! 4. success if they all did; otherwise [`ServeError::DeadlineExceeded`] (the binary
 //!    logs it and exits 1, dropping the unfinished connections).
+//!
+//! Connections are served with hyper directly (not `axum::serve`) so that each one has a
+//! timer: a client must send a request head within [`Config::idle_timeout`], which closes
+//! idle keep-alive connections and bounds slow-header (slowloris) clients.
+//!
+//! [`Config::idle_timeout`]: crate::config::Config::idle_timeout
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info};
 
 use crate::app::{AppState, app};
 use crate::routes::info::VERSION;
@@ -25,10 +34,8 @@ use crate::routes::info::VERSION;
 pub enum ServeError {
     /// Requests were still in flight when the shutdown deadline passed.
     DeadlineExceeded(Duration),
-    /// The server stopped on its own with an I/O error.
+    /// The listener could not be used.
     Io(io::Error),
-    /// The server task panicked or was cancelled.
-    Task(tokio::task::JoinError),
 }
 
 impl std::fmt::Display for ServeError {
@@ -39,8 +46,7 @@ impl std::fmt::Display for ServeError {
                 "requests still in flight after the shutdown deadline of {:.3} s",
                 d.as_secs_f64()
             ),
-            Self::Io(e) => write!(f, "server failed: {e}"),
-            Self::Task(e) => write!(f, "server task failed: {e}"),
+            Self::Io(e) => write!(f, "listener failed: {e}"),
         }
     }
 }
@@ -59,62 +65,97 @@ pub async fn serve<F>(listener: TcpListener, state: AppState, shutdown: F) -> Re
 where
     F: Future<Output = ()> + Send,
 {
-    let drain_delay = state.config.drain_delay;
-    let deadline = state.config.shutdown_deadline;
+    let config = state.config.clone();
     let readiness = state.readiness.clone();
     let address = listener.local_addr()?;
+    let connections = GracefulShutdown::new();
+    let drained = async {
+        shutdown.await;
+        readiness.start_draining();
+        info!(
+            drain_delay_seconds = config.drain_delay.as_secs_f64(),
+            "draining: readiness fails, still serving"
+        );
+        tokio::time::sleep(config.drain_delay).await;
+    };
 
-    let (stop_accepting, accept_stopped) = oneshot::channel::<()>();
-    let listener = listener.tap_io(|stream| {
-        // Responses are written whole; don't let Nagle hold back the last segment.
-        if let Err(e) = stream.set_nodelay(true) {
-            warn!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    let server = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            // Either a send or the sender being dropped means: stop.
-            let _ = accept_stopped.await;
-        })
-        .into_future();
-    let mut server = tokio::spawn(server);
     info!(%address, version = VERSION, "listening");
-
-    tokio::select! {
-        () = shutdown => {}
-        finished = &mut server => {
-            // axum only returns once asked to, so stopping here is always a failure.
-            return Err(match finished {
-                Ok(Ok(())) => ServeError::Io(io::Error::other("server stopped without a shutdown signal")),
-                Ok(Err(e)) => ServeError::Io(e),
-                Err(e) => ServeError::Task(e),
-            });
-        }
-    }
-
-    readiness.start_draining();
-    info!(
-        drain_delay_seconds = drain_delay.as_secs_f64(),
-        "draining: readiness fails, still serving"
-    );
-    tokio::time::sleep(drain_delay).await;
+    accept_until(
+        listener,
+        app(state),
+        config.idle_timeout,
+        &connections,
+        drained,
+    )
+    .await;
 
     info!(
-        shutdown_deadline_seconds = deadline.as_secs_f64(),
+        shutdown_deadline_seconds = config.shutdown_deadline.as_secs_f64(),
         "stopped accepting connections; waiting for in-flight requests"
     );
-    let _ = stop_accepting.send(());
-    match tokio::time::timeout(deadline, &mut server).await {
-        Ok(finished) => {
-            finished.map_err(ServeError::Task)??;
+    // Idle connections close at once; busy ones after their current response.
+    match tokio::time::timeout(config.shutdown_deadline, connections.shutdown()).await {
+        Ok(()) => {
             info!("shutdown complete");
             Ok(())
         }
         Err(_elapsed) => {
-            server.abort();
-            let e = ServeError::DeadlineExceeded(deadline);
+            let e = ServeError::DeadlineExceeded(config.shutdown_deadline);
             error!(error = %e, "shutdown deadline exceeded");
             Err(e)
         }
     }
+}
+
+/// Accepts connections and serves each on its own task until `stop` completes; the
+/// listener is closed on return, so later connection attempts are refused.
+async fn accept_until(
+    listener: TcpListener,
+    app: Router,
+    idle_timeout: Duration,
+    connections: &GracefulShutdown,
+    stop: impl Future<Output = ()>,
+) {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(idle_timeout);
+    tokio::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            () = &mut stop => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+        };
+        // Responses are written whole; don't let Nagle hold back the last segment.
+        if let Err(e) = stream.set_nodelay(true) {
+            debug!(error = %e, "could not set TCP_NODELAY");
+        }
+        let service = TowerToHyperService::new(app.clone());
+        let connection = connections.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                // Resets, timeouts and malformed requests: the client's business.
+                debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// Errors about one connection are skipped. Others (such as running out of file
+/// descriptors) would repeat at once, so they are logged and retried after a pause.
+async fn accept_failed(e: io::Error) {
+    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    error!(error = %e, "cannot accept connections; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }

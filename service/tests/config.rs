@@ -25,6 +25,7 @@ fn no_variables_give_the_documented_defaults() {
             shutdown_deadline: Duration::from_secs(20),
             request_timeout: Duration::from_secs(10),
             body_limit: 1_048_576,
+            idle_timeout: Duration::from_secs(75),
         }
     );
 }
@@ -52,6 +53,7 @@ fn every_variable_is_read() {
             shutdown_deadline: Duration::from_millis(2500),
             request_timeout: Duration::from_secs(1),
             body_limit: 4096,
+            ..Config::default()
         }
     );
 }

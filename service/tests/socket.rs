@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::{TestServer, fast_config, get, read_response, request, start_slow_echo};
 use rust_service::Config;
 use rust_service::healthcheck::probe;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs the blocking probe off the async runtime so the server can answer it.
 async fn probe_async(address: SocketAddr, timeout: Duration) -> Result<(), String> {
@@ -99,6 +99,61 @@ async fn client_sending_its_body_too_slowly_gets_408() {
     let response = read_response(&mut stream).await;
 
     assert_eq!(response.status, 408);
+}
+
+#[tokio::test]
+async fn client_that_never_finishes_its_request_head_is_disconnected() {
+    let server = TestServer::start(Config {
+        idle_timeout: Duration::from_millis(200),
+        ..fast_config()
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n")
+        .await
+        .expect("partial head");
+    let started = Instant::now();
+
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+
+    assert!(read.is_ok(), "connection still open after 5 s");
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("200 OK"),
+        "{rest:?}"
+    );
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+    let server = TestServer::start(Config {
+        idle_timeout: Duration::from_millis(200),
+        ..fast_config()
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .expect("request");
+
+    let mut everything = Vec::new();
+    let read =
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut everything)).await;
+
+    assert!(read.is_ok(), "idle connection still open after 5 s");
+    let text = String::from_utf8_lossy(&everything);
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
 }
 
 #[tokio::test]
