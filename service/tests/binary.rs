@@ -233,3 +233,22 @@ fn unknown_arguments_exit_2_with_usage() {
         "usage: rust-service [healthcheck]\n"
     );
 }
+
+#[test]
+fn port_already_in_use_exits_1_with_a_json_error_line() {
+    let taken = TcpListener::bind("0.0.0.0:0").expect("bind");
+    let port = taken.local_addr().expect("address").port();
+
+    let output = command(port).output().expect("run");
+
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    let last: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("a log line")).expect("JSON");
+    assert_eq!(last["level"], "ERROR");
+    let error = last["error"].as_str().expect("error field");
+    assert!(
+        error.starts_with(&format!("cannot listen on 0.0.0.0:{port}")),
+        "{error}"
+    );
+}
