@@ -16,6 +16,8 @@ export interface RecordedResource {
   provider: string;
   /** Whether a provider manages it (false for components). */
   custom: boolean;
+  /** Whether the program only reads it (`StackReference`, `.get()`): Pulumi will not manage it. */
+  read: boolean;
   inputs: Record<string, unknown>;
   /** Top-level input names that Pulumi treats as secret (encrypted in state, hidden in previews). */
   secretInputs: string[];
@@ -24,6 +26,8 @@ export interface RecordedResource {
 /** A provider function the program invoked (for example `aws.ecr.getAuthorizationToken`). */
 export interface RecordedCall {
   token: string;
+  /** URN of the explicit provider the call went to ("" for the default provider). */
+  provider: string;
   inputs: Record<string, unknown>;
 }
 
@@ -148,7 +152,7 @@ class PlanMocks implements pulumi.runtime.Mocks {
       state.outputs = this.options.stackOutputs?.[name] ?? {};
       state.secretOutputNames = [];
     }
-    return { id: args.custom === false ? undefined : computed("id"), state };
+    return { id: args.id || (args.custom === false ? undefined : computed("id")), state };
   }
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
@@ -185,10 +189,18 @@ interface MockRequest {
   getCustom(): boolean;
   getObject(): unknown;
 }
+interface MockReadRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getProperties(): unknown;
+}
 interface MockMonitorLike {
   registerResource(req: MockRequest, cb: (err: unknown, res?: { getUrn(): string }) => void): Promise<void>;
+  readResource(req: MockReadRequest, cb: (err: unknown, res?: { getUrn(): string }) => void): Promise<void>;
   registerResourceOutputs(req: { getUrn(): string; getOutputs(): { toJavaScript(): unknown } | undefined }, cb: (err: unknown, res?: unknown) => void): void;
-  invoke(req: { getTok(): string; getArgs(): unknown }, cb: (err: unknown, res?: unknown) => void): Promise<void>;
+  invoke(req: { getTok(): string; getArgs(): unknown; getProvider(): string }, cb: (err: unknown, res?: unknown) => void): Promise<void>;
 }
 
 /** The module a Pulumi Node.js program starts from: Pulumi.yaml `main`, else package.json `main`, else index. */
@@ -213,24 +225,32 @@ export async function evaluateProgram(projectDir: string, stack: string, options
   let stackOutputs: unknown = {};
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
   const registerResource = monitor.registerResource.bind(monitor);
+  const record = (req: MockRequest | MockReadRequest, urn: string, properties: unknown, custom: boolean, read: boolean): void => {
+    const secretInputs = new Set<string>();
+    const inputs = normalize(pulumi.runtime.deserializeProperties(properties as never), (p) =>
+      secretInputs.add(p.split(/[.[]/)[0]),
+    ) as Record<string, unknown>;
+    resources.push({
+      urn,
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent(),
+      provider: req.getProvider(),
+      custom,
+      read,
+      inputs,
+      secretInputs: [...secretInputs].sort(),
+    });
+  };
   monitor.registerResource = (req, cb) =>
     registerResource(req, (err, res) => {
-      if (!err && res) {
-        const secretInputs = new Set<string>();
-        const inputs = normalize(pulumi.runtime.deserializeProperties(req.getObject() as never), (p) =>
-          secretInputs.add(p.split(/[.[]/)[0]),
-        ) as Record<string, unknown>;
-        resources.push({
-          urn: res.getUrn(),
-          type: req.getType(),
-          name: req.getName(),
-          parent: req.getParent(),
-          provider: req.getProvider(),
-          custom: req.getCustom(),
-          inputs,
-          secretInputs: [...secretInputs].sort(),
-        });
-      }
+      if (!err && res) record(req, res.getUrn(), req.getObject(), req.getCustom(), false);
+      cb(err, res);
+    });
+  const readResource = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, cb) =>
+    readResource(req, (err, res) => {
+      if (!err && res) record(req, res.getUrn(), req.getProperties(), true, true);
       cb(err, res);
     });
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
@@ -244,6 +264,7 @@ export async function evaluateProgram(projectDir: string, stack: string, options
   monitor.invoke = (req, cb) => {
     calls.push({
       token: req.getTok(),
+      provider: req.getProvider(),
       inputs: normalize(pulumi.runtime.deserializeProperties(req.getArgs() as never)) as Record<string, unknown>,
     });
     return invoke(req, cb);

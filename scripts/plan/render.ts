@@ -44,7 +44,7 @@ function shortUrn(urn: string): string {
 }
 
 function isKubernetesObject(r: RecordedResource): boolean {
-  return r.type.startsWith("kubernetes:") && r.custom;
+  return r.type.startsWith("kubernetes:") && r.custom && !r.read;
 }
 
 function isRegistryResource(type: string): boolean {
@@ -92,6 +92,7 @@ function resourceEntry(r: RecordedResource): Record<string, unknown> {
   const entry: Record<string, unknown> = { type: r.type, name: r.name };
   if (r.parent && !r.parent.split("::")[2]?.endsWith("pulumi:pulumi:Stack")) entry.parent = shortUrn(r.parent);
   if (r.provider) entry.provider = shortUrn(r.provider);
+  if (r.read) entry.read = true;
   if (r.secretInputs.length > 0) entry.secretInputs = r.secretInputs;
   return entry;
 }
@@ -122,7 +123,7 @@ export function renderPlan(evaluation: Evaluation): PlanFiles {
   const files: PlanFiles = new Map();
   const calls = evaluation.calls
     .filter((c) => !INTERNAL_CALLS.has(c.token))
-    .map((c) => ({ token: c.token, inputs: sortKeys(c.inputs) }))
+    .map((c) => ({ token: c.token, ...(c.provider ? { provider: shortUrn(c.provider) } : {}), inputs: sortKeys(c.inputs) }))
     .sort((a, b) => a.token.localeCompare(b.token) || JSON.stringify(a.inputs).localeCompare(JSON.stringify(b.inputs)));
 
   files.set(
