@@ -1,0 +1,309 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { DEFAULTS, DEFAULT_RESOURCES, DEFAULT_SETTINGS } from "../components";
+import { CONFIG_KEYS, PROJECT, StackConfig, StackConfigError, configKeyForArg, parseStackConfig, projectConfigDefaults } from "../config";
+import { RecordingMocks, isWrappedSecret, unwrapSecrets } from "./mocks";
+
+const root = path.join(__dirname, "..");
+const project = parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
+const devStack = parseYaml(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8"));
+const digest = "b".repeat(64);
+
+/** Stack config as the engine passes it to the program: every value a string, structured values as JSON. */
+function engineConfig(stackFile: { config: Record<string, unknown> }): Record<string, string> {
+    return Object.fromEntries(Object.entries(stackFile.config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+}
+
+function problemsOf(raw: Record<string, unknown>, secretKeys?: ReadonlySet<string>): readonly string[] {
+    try {
+        parseStackConfig(raw, { secretKeys });
+    } catch (err) {
+        if (err instanceof StackConfigError) {
+            return err.problems;
+        }
+        throw err;
+    }
+    return [];
+}
+
+describe("Pulumi.yaml", () => {
+    it("declares a TypeScript nodejs project named rust-service", () => {
+        expect(project.name).toBe(PROJECT);
+        expect(project.runtime).toEqual({ name: "nodejs", options: { typescript: true, packagemanager: "npm" } });
+        expect(typeof project.description).toBe("string");
+    });
+
+    it("declares exactly the keys config.ts reads, with the same types", () => {
+        const declared = Object.fromEntries(Object.entries(project.config as Record<string, { type: string }>).map(([key, spec]) => [key, spec.type]));
+        expect(declared).toEqual(CONFIG_KEYS);
+    });
+
+    it("gives every key a description and a default of its type (a key without one would be required)", () => {
+        for (const [key, spec] of Object.entries(project.config as Record<string, { type: string; default: unknown; description: string; items?: { type: string } }>)) {
+            expect([key, typeof spec.description]).toEqual([key, "string"]);
+            const expectedType = { string: "string", integer: "number", boolean: "boolean", array: "object" }[spec.type];
+            expect([key, typeof spec.default]).toEqual([key, expectedType]);
+            if (spec.type === "array") {
+                expect(spec.items).toEqual({ type: "string" });
+                expect(Array.isArray(spec.default)).toBe(true);
+            }
+            if (spec.type === "integer") {
+                expect(Number.isInteger(spec.default)).toBe(true);
+            }
+        }
+    });
+
+    it("uses the component's own defaults where both have one", () => {
+        const d = projectConfigDefaults();
+        expect({
+            appName: d.appName,
+            replicas: d.replicas,
+            platform: d.platform,
+            imageTagMutability: d.imageTagMutability,
+            scanOnPush: d.scanOnPush,
+            forceDelete: d.forceDelete,
+            untaggedImageExpiryDays: d.untaggedImageExpiryDays,
+            keepLastImages: d.keepLastImages,
+            servicePort: d.servicePort,
+            spreadWhenUnsatisfiable: d.spreadWhenUnsatisfiable,
+            targetCpuUtilizationPercent: d.autoscalingCpuUtilization,
+        }).toEqual({
+            appName: DEFAULTS.appName,
+            replicas: DEFAULTS.replicas,
+            platform: DEFAULTS.platform,
+            imageTagMutability: DEFAULTS.imageTagMutability,
+            scanOnPush: DEFAULTS.scanOnPush,
+            forceDelete: DEFAULTS.forceDelete,
+            untaggedImageExpiryDays: DEFAULTS.untaggedImageExpiryDays,
+            keepLastImages: DEFAULTS.keepLastImages,
+            servicePort: DEFAULTS.servicePort,
+            spreadWhenUnsatisfiable: DEFAULTS.spreadWhenUnsatisfiable,
+            targetCpuUtilizationPercent: DEFAULTS.targetCpuUtilizationPercent,
+        });
+        expect({ requests: { cpu: d.cpuRequest, memory: d.memoryRequest }, limits: { cpu: d.cpuLimit, memory: d.memoryLimit } }).toEqual(DEFAULT_RESOURCES);
+        const settingKeys = Object.keys(DEFAULT_SETTINGS) as (keyof typeof DEFAULT_SETTINGS)[];
+        expect(Object.fromEntries(settingKeys.map((k) => [k, d[k]]))).toEqual(DEFAULT_SETTINGS);
+    });
+});
+
+describe("parseStackConfig", () => {
+    it("turns an empty stack config into the Pulumi.yaml defaults", () => {
+        const { name, args } = parseStackConfig({});
+        expect(name).toBe("rust-service");
+        expect(args).toMatchObject({
+            namespace: "rust-service",
+            createNamespace: true,
+            build: { context: "service", platform: "linux/amd64" },
+            repository: { imageTagMutability: "IMMUTABLE", scanOnPush: true, forceDelete: false, untaggedImageExpiryDays: 7, keepLastImages: 30 },
+            replicas: 2,
+            settings: DEFAULT_SETTINGS,
+            resources: DEFAULT_RESOURCES,
+            env: {},
+            secretEnv: {},
+        });
+        expect(args.image).toBeUndefined();
+        expect(args.existingRepositoryUrl).toBeUndefined();
+        expect(args.registry).toBeUndefined();
+        expect(args.autoscaling).toBeUndefined();
+        expect(args.terminationGracePeriodSeconds).toBeUndefined();
+    });
+
+    it("reads the dev stack file as the engine passes it", () => {
+        const raw = Object.fromEntries(
+            Object.entries(engineConfig(devStack))
+                .filter(([key]) => key.startsWith(`${PROJECT}:`))
+                .map(([key, value]) => [key.slice(PROJECT.length + 1), value]),
+        );
+        const { args } = parseStackConfig(raw);
+        expect(args).toMatchObject({
+            namespace: "rust-service-dev",
+            replicas: 3,
+            resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+            env: { APP_ENVIRONMENT: "dev", APP_FEATURE_ECHO: "enabled" },
+            repository: { forceDelete: true },
+        });
+    });
+
+    it("parses integers, booleans and NAME=value lists from engine strings", () => {
+        const { args } = parseStackConfig({
+            replicas: "4",
+            createNamespace: "false",
+            env: '["A=1","B=x=y"]',
+            buildArgs: '["RUST_PROFILE=release"]',
+            cacheFrom: '["example.com/cache:main"]',
+            autoscaling: "true",
+            autoscalingMaxReplicas: "8",
+            terminationGracePeriodSeconds: "60",
+        });
+        expect(args).toMatchObject({
+            replicas: 4,
+            createNamespace: false,
+            env: { A: "1", B: "x=y" },
+            build: { args: { RUST_PROFILE: "release" }, cacheFrom: ["example.com/cache:main"] },
+            autoscaling: { minReplicas: 2, maxReplicas: 8, targetCpuUtilizationPercent: 70 },
+            terminationGracePeriodSeconds: 60,
+        });
+    });
+
+    it("wraps secret env values and the registry password as Pulumi secrets", async () => {
+        const { args } = parseStackConfig(
+            { secretEnv: '["APP_TOKEN=s3cr3t"]', registryServer: "127.0.0.1:5000", registryRepository: "rust-service", registryUsername: "ci", registryPassword: "pw" },
+            { secretKeys: new Set([`${PROJECT}:secretEnv`, `${PROJECT}:registryPassword`]) },
+        );
+        expect(Object.keys(args.secretEnv!)).toEqual(["APP_TOKEN"]);
+        expect(await pulumi.isSecret(pulumi.output(args.secretEnv!.APP_TOKEN))).toBe(true);
+        expect(await pulumi.isSecret(pulumi.output(args.registry!.password!))).toBe(true);
+    });
+
+    it("selects the prebuilt-image mode without build or repository settings", () => {
+        const { args } = parseStackConfig({ image: `ghcr.io/acme/api@sha256:${digest}` });
+        expect(args.image).toBe(`ghcr.io/acme/api@sha256:${digest}`);
+        expect(args.build).toBeUndefined();
+        expect(args.repository).toBeUndefined();
+    });
+
+    it("selects the existing-repository and generic-registry modes without repository settings", () => {
+        const existing = parseStackConfig({ existingRepositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api" }).args;
+        expect(existing.repository).toBeUndefined();
+        expect(existing.build).toMatchObject({ context: "service" });
+        const generic = parseStackConfig({ registryServer: "127.0.0.1:5000", registryRepository: "rust-service" }).args;
+        expect(generic.repository).toBeUndefined();
+        expect(generic.registry).toEqual({ server: "127.0.0.1:5000", repository: "rust-service", username: undefined, password: undefined });
+    });
+
+    it.each<[string, Record<string, unknown>, string]>([
+        ["a replica count below 1", { replicas: "0" }, "`rust-service:replicas` must be an integer >= 1, got 0"],
+        ["a replica count that is not a number", { replicas: "three" }, '`rust-service:replicas` must be an integer, got "three"'],
+        ["a boolean that is not true/false", { createNamespace: "yes" }, '`rust-service:createNamespace` must be true or false, got "yes"'],
+        ["env that is not a list", { env: '{"A":"1"}' }, "`rust-service:env` must be a list of strings"],
+        ["an env entry without '='", { env: '["APP_MODE"]' }, "`rust-service:env` entry 0 must have the form NAME=value"],
+        ["an invalid env name", { env: '["APP-MODE=x"]' }, "`rust-service:env` entry `APP-MODE` is not a valid environment variable name"],
+        ["a name in env and secretEnv", { env: '["APP_TOKEN=a"]', secretEnv: '["APP_TOKEN=b"]' }, "`rust-service:secretEnv` entry `APP_TOKEN` is also in `rust-service:env`"],
+        ["a settings-owned env name", { env: '["PORT=1"]' }, "`rust-service:env` entry `PORT` is set by the component from `rust-service:port`: set that instead"],
+        ["a bad memory limit", { memoryLimit: "1GB" }, "`rust-service:memoryLimit` must be a positive Kubernetes quantity"],
+        ["a limit below the request", { cpuRequest: "2", cpuLimit: "1" }, "`rust-service:cpuLimit` must be >= the request (2)"],
+        ["a grace period shorter than the drain", { terminationGracePeriodSeconds: "10" }, "`rust-service:terminationGracePeriodSeconds` must be longer than `rust-service:drainDelaySeconds` + `rust-service:shutdownDeadlineSeconds` (25s)"],
+        ["autoscaling min above max", { autoscaling: "true", autoscalingMinReplicas: "6", autoscalingMaxReplicas: "3" }, "`rust-service:autoscalingMinReplicas` must be <= `rust-service:autoscalingMaxReplicas` (3), got 6"],
+        ["an existing repository and a registry", { existingRepositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api", registryServer: "127.0.0.1:5000", registryRepository: "api" }, "`rust-service:registryServer` and `rust-service:existingRepositoryUrl` are mutually exclusive"],
+        ["an ECR setting with another registry", { registryServer: "127.0.0.1:5000", registryRepository: "api", forceDelete: "true" }, "configures the ECR repository the component creates"],
+        ["a build setting with a prebuilt image", { image: `ghcr.io/acme/api@sha256:${digest}`, platform: "linux/arm64" }, "`rust-service:image` and `rust-service:buildContext` are mutually exclusive"],
+        ["an unpinned image", { image: "ghcr.io/acme/api:latest" }, "`rust-service:image` must be pinned by digest"],
+        ["an instance name with capitals", { instanceName: "RustService" }, "`rust-service:instanceName` must be a DNS-1035 label"],
+        ["a misspelt key", { replica: "3" }, "`rust-service:replica` is not a setting of this program"],
+    ])("rejects %s", (_description, raw, expected) => {
+        expect(problemsOf(raw).join("\n")).toContain(expected);
+    });
+
+    it("reports every problem at once", () => {
+        const problems = problemsOf({ replicas: "0", port: "99999", memoryLimit: "lots", env: '["1BAD=x"]', createNamespace: "maybe", typo: "x" });
+        expect(problems).toHaveLength(6);
+    });
+
+    it("rejects secrets stored in plain text and never echoes them", () => {
+        const problems = problemsOf({ secretEnv: '["APP_TOKEN=plain-sentinel-77"]', registryServer: "127.0.0.1:5000", registryRepository: "api", registryUsername: "ci", registryPassword: "plain-sentinel-77" }, new Set());
+        expect(problems).toEqual([
+            "`rust-service:registryPassword` holds a secret in plain text: set it again with `pulumi config set --secret`",
+            "`rust-service:secretEnv` holds a secret in plain text: set it again with `pulumi config set --secret`",
+        ]);
+        expect(problemsOf({ secretEnv: "not json plain-sentinel-77" }).join()).not.toContain("plain-sentinel-77");
+    });
+
+    it("throws an error whose message lists each problem on its own line", () => {
+        expect(() => parseStackConfig({ replicas: "0", servicePort: "0" })).toThrow(
+            /has 2 problems.*\n {2}- `rust-service:replicas` must be an integer >= 1, got 0\n {2}- `rust-service:servicePort` must be an integer from 1 to 65535, got 0$/,
+        );
+    });
+});
+
+describe("configKeyForArg", () => {
+    it.each([
+        ["settings.port", "rust-service:port"],
+        ["resources.limits.memory", "rust-service:memoryLimit"],
+        ["build.args.NPM_TOKEN", "rust-service:buildArgs` entry `NPM_TOKEN"],
+        ["env.FOO", "rust-service:env` entry `FOO"],
+        ["registry.password", "rust-service:registryPassword"],
+        ["autoscaling.targetCpuUtilizationPercent", "rust-service:autoscalingCpuUtilization"],
+        ["replicas", "rust-service:replicas"],
+        ["name", "rust-service:instanceName"],
+    ])("maps %s to %s", (arg, key) => {
+        expect(configKeyForArg(arg)).toBe(key);
+    });
+});
+
+describe("loadStackConfig", () => {
+    function load(config: Record<string, string>, secretKeys: string[] = []): StackConfig {
+        let result: StackConfig | undefined;
+        jest.isolateModules(() => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const isolated = require("@pulumi/pulumi") as typeof pulumi;
+            isolated.runtime.setAllConfig(config, secretKeys);
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            result = (require("../config") as typeof import("../config")).loadStackConfig();
+        });
+        return result!;
+    }
+
+    it("reads this project's keys from the stack config and ignores other namespaces", () => {
+        const { name, args } = load({ "rust-service:replicas": "5", "rust-service:instanceName": "api", "aws:region": "eu-west-1", "kubernetes:context": "kind" });
+        expect(name).toBe("api");
+        expect(args.replicas).toBe(5);
+    });
+
+    it("accepts secrets the CLI encrypted and rejects the same values in plain text", () => {
+        const config = { "rust-service:secretEnv": '["APP_TOKEN=x"]' };
+        expect(Object.keys(load(config, ["rust-service:secretEnv"]).args.secretEnv!)).toEqual(["APP_TOKEN"]);
+        expect(() => load(config)).toThrow("`rust-service:secretEnv` holds a secret in plain text");
+    });
+
+    it("reports a misspelt key of this project", () => {
+        expect(() => load({ "rust-service:namepsace": "x" })).toThrow("`rust-service:namepsace` is not a setting of this program");
+    });
+});
+
+describe("the program (index.ts) on the dev stack", () => {
+    it("registers the service under one RustService and exports its outputs", async () => {
+        const mocks = new RecordingMocks();
+        let program: Record<string, pulumi.Output<string>> = {};
+        const config = engineConfig(devStack);
+        config["rust-service:secretEnv"] = '["APP_API_TOKEN=dev-sentinel-42"]';
+        jest.isolateModules(() => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const isolated = require("@pulumi/pulumi") as typeof pulumi;
+            isolated.runtime.setAllConfig(config, ["rust-service:secretEnv"]);
+            isolated.runtime.setMocks(mocks, PROJECT, "dev", false);
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            program = require("../index");
+        });
+        const outputs = Object.fromEntries(
+            await Promise.all(Object.entries(program).map(async ([key, output]) => [key, await new Promise((resolve) => output.apply(resolve))])),
+        );
+        const listed = mocks.resources.filter((r) => !r.type.startsWith("pulumi:providers:")).map((r) => `${r.type}::${r.name}`);
+        expect(listed.sort()).toEqual(
+            [
+                "rust-service:index:RustService::rust-service",
+                "aws:ecr/repository:Repository::rust-service",
+                "aws:ecr/lifecyclePolicy:LifecyclePolicy::rust-service",
+                "docker:index/image:Image::rust-service",
+                "kubernetes:core/v1:Namespace::rust-service",
+                "kubernetes:core/v1:ServiceAccount::rust-service",
+                "kubernetes:core/v1:ConfigMap::rust-service-env",
+                "kubernetes:core/v1:Secret::rust-service-secret-env",
+                "kubernetes:apps/v1:Deployment::rust-service",
+                "kubernetes:core/v1:Service::rust-service",
+                "kubernetes:policy/v1:PodDisruptionBudget::rust-service",
+            ].sort(),
+        );
+        expect(Object.keys(outputs).sort()).toEqual(["deploymentName", "imageRef", "namespace", "repositoryUrl", "serviceName", "url"]);
+        expect(outputs.namespace).toBe("rust-service-dev");
+        expect(outputs.imageRef).toMatch(/@sha256:[a-f0-9]{64}$/);
+        expect(outputs.url).toBe(`http://${outputs.serviceName}.rust-service-dev.svc.cluster.local:80`);
+        const deployment = unwrapSecrets(mocks.get("kubernetes:apps/v1:Deployment").inputs) as { spec: { replicas: number } };
+        expect(deployment.spec.replicas).toBe(3);
+        expect(isWrappedSecret(mocks.get("kubernetes:core/v1:Secret").inputs.stringData)).toBe(true);
+        for (const r of mocks.resources.filter((x) => x.type !== "kubernetes:core/v1:Secret")) {
+            expect(JSON.stringify(r.inputs)).not.toContain("dev-sentinel-42");
+        }
+    });
+});

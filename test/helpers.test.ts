@@ -1,0 +1,303 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+    DEFAULT_SETTINGS,
+    DIGEST_PINNED_IMAGE,
+    DNS1035_LABEL,
+    DNS1123_LABEL,
+    ENV_VAR_NAME,
+    buildFingerprint,
+    buildLabels,
+    bundledServiceContext,
+    checksumOf,
+    defaultTerminationGracePeriod,
+    dockerignorePatternToRegExp,
+    imageRepository,
+    isIgnored,
+    lifecyclePolicyDocument,
+    parseDockerignore,
+    parseEcrRepositoryUrl,
+    parseEnvPairs,
+    parseQuantity,
+    registryHost,
+    resolveSettings,
+    settingsEnv,
+} from "../components";
+
+describe("parseQuantity", () => {
+    it.each([
+        ["100m", 0.1],
+        ["0.5", 0.5],
+        ["2", 2],
+        [".5", 0.5],
+        ["64Mi", 64 * 2 ** 20],
+        ["1Gi", 2 ** 30],
+        ["128M", 128e6],
+        ["1k", 1000],
+        ["1Ki", 1024],
+        ["1e3", 1000],
+        ["1E-3", 0.001],
+        ["500n", 5e-7],
+    ])("parses %s", (quantity, expected) => {
+        expect(parseQuantity(quantity)).toBeCloseTo(expected, 12);
+    });
+
+    it.each(["", "1GB", "100 m", "m", "1.2.3", "abc", "1mi", "--1"])("rejects %j", (quantity) => {
+        expect(parseQuantity(quantity)).toBeUndefined();
+    });
+});
+
+describe("name rules", () => {
+    it.each([
+        ["APP_MODE", true],
+        ["_PRIVATE", true],
+        ["a1", true],
+        ["1A", false],
+        ["APP-MODE", false],
+        ["APP.MODE", false],
+        ["", false],
+        ["A B", false],
+    ])("env var name %j valid: %s", (name, valid) => {
+        expect(ENV_VAR_NAME.test(name)).toBe(valid);
+    });
+
+    it.each([
+        ["api", true, true],
+        ["a-1", true, true],
+        ["1api", true, false],
+        ["api-", false, false],
+        ["Api", false, false],
+        ["a_b", false, false],
+        ["a.b", false, false],
+    ])("label %j: DNS-1123 %s, DNS-1035 %s", (name, dns1123, dns1035) => {
+        expect(DNS1123_LABEL.test(name)).toBe(dns1123);
+        expect(DNS1035_LABEL.test(name)).toBe(dns1035);
+    });
+
+    it.each([
+        [`ghcr.io/acme/api@sha256:${"0".repeat(64)}`, true],
+        [`localhost:5000/api@sha256:${"f".repeat(64)}`, true],
+        [`api:1.2@sha256:${"a".repeat(64)}`, true],
+        [`api@sha256:${"A".repeat(64)}`, false],
+        [`api@sha256:${"a".repeat(63)}`, false],
+        ["api:latest", false],
+        ["api", false],
+    ])("image %j pinned by digest: %s", (ref, pinned) => {
+        expect(DIGEST_PINNED_IMAGE.test(ref)).toBe(pinned);
+    });
+});
+
+describe("parseEnvPairs", () => {
+    it("splits NAME=value at the first '=' and keeps empty values", () => {
+        expect(parseEnvPairs(["A=1", "B=x=y", "C="])).toEqual({ values: { A: "1", B: "x=y", C: "" }, problems: [] });
+    });
+
+    it("reports entries without a name or '=' and repeated names", () => {
+        expect(parseEnvPairs(["A=1", "novalue", "=x", "A=2"]).problems).toEqual([
+            "entry 1 must have the form NAME=value",
+            "entry 2 must have the form NAME=value",
+            "entry 3 repeats the name A: keep one",
+        ]);
+    });
+});
+
+describe("registry references", () => {
+    it.each([
+        ["123456789012.dkr.ecr.us-east-1.amazonaws.com/api", { registryId: "123456789012", region: "us-east-1", server: "123456789012.dkr.ecr.us-east-1.amazonaws.com", repositoryName: "api" }],
+        ["123456789012.dkr.ecr.eu-central-1.amazonaws.com/team/api", { registryId: "123456789012", region: "eu-central-1", server: "123456789012.dkr.ecr.eu-central-1.amazonaws.com", repositoryName: "team/api" }],
+        ["123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/api", { registryId: "123456789012", region: "cn-north-1", server: "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", repositoryName: "api" }],
+    ])("parses the ECR URL %s", (url, expected) => {
+        expect(parseEcrRepositoryUrl(url)).toEqual(expected);
+    });
+
+    it.each(["ghcr.io/acme/api", "12345.dkr.ecr.us-east-1.amazonaws.com/api", "123456789012.dkr.ecr.us-east-1.amazonaws.com/", "123456789012.dkr.ecr.us-east-1.amazonaws.com/API", "https://123456789012.dkr.ecr.us-east-1.amazonaws.com/api"])(
+        "rejects %s as an ECR URL",
+        (url) => {
+            expect(parseEcrRepositoryUrl(url)).toBeUndefined();
+        },
+    );
+
+    it.each([
+        ["ghcr.io/acme/api:1.2@sha256:abc", "ghcr.io/acme/api"],
+        ["localhost:5000/api@sha256:abc", "localhost:5000/api"],
+        ["localhost:5000/api:tag", "localhost:5000/api"],
+        ["api", "api"],
+    ])("takes the repository of %s", (ref, repo) => {
+        expect(imageRepository(ref)).toBe(repo);
+    });
+
+    it("takes the registry host of a repository", () => {
+        expect(registryHost("127.0.0.1:5000/team/api")).toBe("127.0.0.1:5000");
+    });
+});
+
+describe("settings", () => {
+    it("fills unset settings with the service's defaults", () => {
+        expect(resolveSettings({ port: 9000, logLevel: undefined })).toEqual({ ...DEFAULT_SETTINGS, port: 9000 });
+    });
+
+    it("turns settings into the env vars the service reads", () => {
+        expect(settingsEnv(resolveSettings({ drainDelaySeconds: 2.5 }))).toEqual([
+            { name: "PORT", value: "8080" },
+            { name: "LOG_LEVEL", value: "info" },
+            { name: "GREETING", value: "Hello from rust-service" },
+            { name: "DRAIN_DELAY_SECONDS", value: "2.5" },
+            { name: "SHUTDOWN_DEADLINE_SECONDS", value: "20" },
+            { name: "REQUEST_TIMEOUT_SECONDS", value: "10" },
+            { name: "BODY_LIMIT_BYTES", value: "1048576" },
+        ]);
+    });
+
+    it.each([
+        [{}, 30],
+        [{ drainDelaySeconds: 0, shutdownDeadlineSeconds: 0 }, 5],
+        [{ drainDelaySeconds: 2.5, shutdownDeadlineSeconds: 10.2 }, 18],
+    ])("derives a grace period from %j: %d s", (settings, expected) => {
+        expect(defaultTerminationGracePeriod(resolveSettings(settings))).toBe(expected);
+    });
+});
+
+describe("labels", () => {
+    it("builds stable selector labels and adds managed-by and extra labels to the rest", () => {
+        expect(buildLabels("rust-service", "api", { team: "x", "app.kubernetes.io/name": "ignored" })).toEqual({
+            selector: { "app.kubernetes.io/name": "rust-service", "app.kubernetes.io/instance": "api" },
+            labels: { team: "x", "app.kubernetes.io/name": "rust-service", "app.kubernetes.io/instance": "api", "app.kubernetes.io/managed-by": "pulumi" },
+        });
+    });
+});
+
+describe("checksumOf", () => {
+    it("does not depend on key order and changes with any value", () => {
+        expect(checksumOf({ A: "1", B: "2" })).toBe(checksumOf({ B: "2", A: "1" }));
+        expect(checksumOf({ A: "1", B: "2" })).not.toBe(checksumOf({ A: "1", B: "3" }));
+        expect(checksumOf({ A: "1=B" })).not.toBe(checksumOf({ "A=1": "B" }));
+    });
+});
+
+describe("lifecyclePolicyDocument", () => {
+    it("expires untagged images first, then keeps the last N of any tag", () => {
+        expect(JSON.parse(lifecyclePolicyDocument(7, 30))).toEqual({
+            rules: [
+                {
+                    rulePriority: 1,
+                    description: "Expire untagged images older than 7 days",
+                    selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+                    action: { type: "expire" },
+                },
+                {
+                    rulePriority: 2,
+                    description: "Keep only the last 30 images",
+                    selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 },
+                    action: { type: "expire" },
+                },
+            ],
+        });
+    });
+});
+
+describe(".dockerignore matching", () => {
+    it.each([
+        ["*.md", "README.md", true],
+        ["*.md", "docs/README.md", false],
+        ["**/*.md", "docs/README.md", true],
+        ["**/*.md", "README.md", true],
+        ["target", "target/debug/app", true],
+        ["target/", "target/debug/app", true],
+        ["/target", "target", true],
+        ["src/*/mod.rs", "src/a/mod.rs", true],
+        ["src/*/mod.rs", "src/a/b/mod.rs", false],
+        ["src/**/mod.rs", "src/a/b/mod.rs", true],
+        ["file?.txt", "file1.txt", true],
+        ["file?.txt", "file10.txt", false],
+        ["[ab].txt", "a.txt", true],
+        ["[!ab].txt", "a.txt", false],
+        ["a.b", "axb", false],
+    ])("%j matches %j: %s", (pattern, file, expected) => {
+        expect(isIgnored(parseDockerignore(pattern), file)).toBe(expected);
+    });
+
+    it("lets the last matching rule win, so '!' re-includes", () => {
+        const rules = parseDockerignore("# build output\n*.log\n!keep.log\n\n  ");
+        expect(rules).toHaveLength(2);
+        expect(isIgnored(rules, "a.log")).toBe(true);
+        expect(isIgnored(rules, "keep.log")).toBe(false);
+        expect(isIgnored(rules, "src/main.rs")).toBe(false);
+    });
+
+    it("escapes regular-expression characters", () => {
+        expect(dockerignorePatternToRegExp("a+b(c)").test("a+b(c)")).toBe(true);
+    });
+});
+
+describe("buildFingerprint", () => {
+    let dir: string;
+    const fingerprint = (extra: Partial<Parameters<typeof buildFingerprint>[0]> = {}) =>
+        buildFingerprint({ context: dir, dockerfile: path.join(dir, "Dockerfile"), platform: "linux/amd64", ...extra });
+
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "rust-service-fp-"));
+        fs.writeFileSync(path.join(dir, "Dockerfile"), "FROM scratch\n");
+        fs.mkdirSync(path.join(dir, "src"));
+        fs.writeFileSync(path.join(dir, "src", "main.rs"), "fn main() {}\n");
+        fs.mkdirSync(path.join(dir, "target"));
+        fs.writeFileSync(path.join(dir, "target", "app"), "binary v1");
+        fs.writeFileSync(path.join(dir, ".dockerignore"), "target/\n");
+    });
+
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("is stable for unchanged inputs", () => {
+        expect(fingerprint()).toBe(fingerprint());
+        expect(fingerprint()).toMatch(/^[a-f0-9]{64}$/);
+    });
+
+    it("changes when a context file, the Dockerfile, a build setting or .dockerignore changes", () => {
+        const base = fingerprint();
+        expect(fingerprint({ platform: "linux/arm64" })).not.toBe(base);
+        expect(fingerprint({ args: { A: "1" } })).not.toBe(base);
+        expect(fingerprint({ target: "runtime" })).not.toBe(base);
+        expect(fingerprint({ cacheFrom: ["x/y:z"] })).not.toBe(base);
+        fs.writeFileSync(path.join(dir, "src", "main.rs"), "fn main() { println!(); }\n");
+        const afterSource = fingerprint();
+        expect(afterSource).not.toBe(base);
+        fs.writeFileSync(path.join(dir, "Dockerfile"), "FROM scratch\nUSER 65532\n");
+        const afterDockerfile = fingerprint();
+        expect(afterDockerfile).not.toBe(afterSource);
+        fs.writeFileSync(path.join(dir, "src", "new.rs"), "");
+        expect(fingerprint()).not.toBe(afterDockerfile);
+    });
+
+    it("ignores files that .dockerignore keeps out of the build context", () => {
+        const base = fingerprint();
+        fs.writeFileSync(path.join(dir, "target", "app"), "binary v2");
+        fs.writeFileSync(path.join(dir, "target", "other"), "x");
+        expect(fingerprint()).toBe(base);
+    });
+
+    it("hashes an ignored file that a '!' rule re-includes", () => {
+        fs.writeFileSync(path.join(dir, ".dockerignore"), "target/\n!target/app\n");
+        const base = fingerprint();
+        fs.writeFileSync(path.join(dir, "target", "app"), "binary v2");
+        expect(fingerprint()).not.toBe(base);
+    });
+
+    it("does not depend on the order files were created in", () => {
+        const base = fingerprint();
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.mkdirSync(path.join(dir, "target"), { recursive: true });
+        fs.writeFileSync(path.join(dir, ".dockerignore"), "target/\n");
+        fs.writeFileSync(path.join(dir, "target", "app"), "binary v1");
+        fs.mkdirSync(path.join(dir, "src"));
+        fs.writeFileSync(path.join(dir, "src", "main.rs"), "fn main() {}\n");
+        fs.writeFileSync(path.join(dir, "Dockerfile"), "FROM scratch\n");
+        expect(fingerprint()).toBe(base);
+    });
+});
+
+describe("bundledServiceContext", () => {
+    it("points at the bundled service/ relative to the working directory", () => {
+        expect(path.resolve(bundledServiceContext())).toBe(path.resolve(__dirname, "..", "service"));
+        expect(path.isAbsolute(bundledServiceContext())).toBe(false);
+    });
+});

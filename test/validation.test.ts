@@ -1,0 +1,157 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { RustServiceArgs, assertValidRustServiceArgs, formatProblems, rustServiceArgsProblems } from "../components";
+
+let context: string;
+
+beforeAll(() => {
+    context = fs.mkdtempSync(path.join(os.tmpdir(), "rust-service-validate-"));
+    fs.writeFileSync(path.join(context, "Dockerfile"), "FROM scratch\n");
+});
+
+afterAll(() => fs.rmSync(context, { recursive: true, force: true }));
+
+const digest = "a".repeat(64);
+
+/** [description, args (the fixture build context is added), expected path, expected message fragment] */
+const BAD: [string, RustServiceArgs, string, string][] = [
+    ["replicas below 1", { replicas: 0 }, "replicas", "must be an integer >= 1, got 0"],
+    ["fractional replicas", { replicas: 1.5 }, "replicas", "must be an integer >= 1, got 1.5"],
+    ["replicas as a string", { replicas: "3" as unknown as number }, "replicas", 'must be an integer >= 1, got "3"'],
+    ["an env name with a dash", { env: { "APP-MODE": "x" } }, "env.APP-MODE", "is not a valid environment variable name"],
+    ["an env name starting with a digit", { env: { "1APP": "x" } }, "env.1APP", "not starting with a digit"],
+    ["a secret env name with a space", { secretEnv: { "API KEY": "x" } }, "secretEnv.API KEY", "is not a valid environment variable name"],
+    ["the same key in env and secretEnv", { env: { APP_TOKEN: "a" }, secretEnv: { APP_TOKEN: "b" } }, "secretEnv.APP_TOKEN", "is also in `env`"],
+    ["a settings-owned name in env", { env: { PORT: "9000" } }, "env.PORT", "is set by the component from `settings.port`"],
+    ["a settings-owned name in secretEnv", { secretEnv: { LOG_LEVEL: "debug" } }, "secretEnv.LOG_LEVEL", "from `settings.logLevel`"],
+    ["a non-string env value", { env: { APP_N: 3 as unknown as string } }, "env.APP_N", "must be a string, got 3"],
+    ["a namespace with capitals", { namespace: "Payments" }, "namespace", "must be a DNS-1123 label"],
+    ["a namespace longer than 63", { namespace: "a".repeat(64) }, "namespace", "must be at most 63 characters"],
+    ["an appName with an underscore", { appName: "rust_service" }, "appName", "must be a DNS-1123 label"],
+    ["a port of 0", { settings: { port: 0 } }, "settings.port", "must be an integer from 1 to 65535, got 0"],
+    ["a port above 65535", { settings: { port: 70000 } }, "settings.port", "must be an integer from 1 to 65535, got 70000"],
+    ["a service port above 65535", { servicePort: 65536 }, "servicePort", "must be an integer from 1 to 65535"],
+    ["a negative drain delay", { settings: { drainDelaySeconds: -1 } }, "settings.drainDelaySeconds", "must be a number of seconds >= 0, got -1"],
+    ["a zero request timeout", { settings: { requestTimeoutSeconds: 0 } }, "settings.requestTimeoutSeconds", "must be a number of seconds > 0"],
+    ["an empty log level", { settings: { logLevel: "" } }, "settings.logLevel", "must not be empty"],
+    ["a grace period shorter than the drain", { terminationGracePeriodSeconds: 20 }, "terminationGracePeriodSeconds", "must be longer than `settings.drainDelaySeconds` + `settings.shutdownDeadlineSeconds` (25s)"],
+    ["a grace period equal to the drain", { terminationGracePeriodSeconds: 25 }, "terminationGracePeriodSeconds", "(25s)"],
+    ["a malformed cpu quantity", { resources: { requests: { cpu: "100 millicores" } } }, "resources.requests.cpu", 'must be a positive Kubernetes quantity such as "100m"'],
+    ["a malformed memory quantity", { resources: { limits: { memory: "1GB" } } }, "resources.limits.memory", "must be a positive Kubernetes quantity"],
+    ["a zero memory request", { resources: { requests: { memory: "0" } } }, "resources.requests.memory", "must be a positive Kubernetes quantity"],
+    ["a memory limit below the request", { resources: { requests: { memory: "512Mi" }, limits: { memory: "256Mi" } } }, "resources.limits.memory", "must be >= the request (512Mi)"],
+    ["a cpu limit below the default request", { resources: { limits: { cpu: "50m" } } }, "resources.limits.cpu", "must be >= the request (100m)"],
+    ["autoscaling min above max", { autoscaling: { minReplicas: 5, maxReplicas: 2 } }, "autoscaling.minReplicas", "must be <= `autoscaling.maxReplicas` (2), got 5"],
+    ["autoscaling min of 0", { autoscaling: { minReplicas: 0, maxReplicas: 2 } }, "autoscaling.minReplicas", "must be an integer >= 1"],
+    ["autoscaling without maxReplicas", { autoscaling: { minReplicas: 2 } as never }, "autoscaling.maxReplicas", "must be an integer >= 1"],
+    ["an existing repository and a registry", { existingRepositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/api`, registry: { server: "127.0.0.1:5000", repository: "api" } }, "registry", "and `existingRepositoryUrl` are mutually exclusive"],
+    ["repository settings with an existing repository", { existingRepositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/api`, repository: { forceDelete: true } }, "repository", "configures the ECR repository the component creates"],
+    ["a non-ECR existing repository URL", { existingRepositoryUrl: "ghcr.io/acme/api" }, "existingRepositoryUrl", "must be an ECR repository URL"],
+    ["a registry server with a scheme", { registry: { server: "https://registry.example.com", repository: "api" } }, "registry.server", "without scheme or path"],
+    ["a registry repository with capitals", { registry: { server: "127.0.0.1:5000", repository: "Team/API" } }, "registry.repository", "must be a lowercase repository path"],
+    ["a registry username without a password", { registry: { server: "127.0.0.1:5000", repository: "api", username: "ci" } }, "registry", "needs both `username` and `password`"],
+    ["an image pinned by tag only", { image: "ghcr.io/acme/api:1.2.3" }, "image", "must be pinned by digest"],
+    ["an image with a short digest", { image: "ghcr.io/acme/api@sha256:abc" }, "image", "must be pinned by digest"],
+    ["an image and build settings", { image: `ghcr.io/acme/api@sha256:${digest}`, build: { platform: "linux/arm64" } }, "image", "and `build` are mutually exclusive"],
+    ["an image and a registry", { image: `ghcr.io/acme/api@sha256:${digest}`, registry: { server: "127.0.0.1:5000", repository: "api" } }, "registry", "has no effect with a prebuilt `image`"],
+    ["a build context that does not exist", { build: { context: "/nonexistent/rust-service" } }, "build.context", "must be an existing directory"],
+    ["a Dockerfile that does not exist", { build: { dockerfile: "/nonexistent/Dockerfile" } }, "build.dockerfile", "must lead to an existing Dockerfile"],
+    ["a malformed platform", { build: { platform: "amd64" } }, "build.platform", "must be an OS/architecture such as linux/amd64"],
+    ["a secret-looking build arg", { build: { args: { NPM_TOKEN: "x" } } }, "build.args.NPM_TOKEN", "looks like a secret"],
+    ["a tag with a slash", { build: { tag: "feature/x" } }, "build.tag", "must be a Docker tag"],
+    ["mutability in lower case", { repository: { imageTagMutability: "immutable" as "IMMUTABLE" } }, "repository.imageTagMutability", "must be IMMUTABLE or MUTABLE"],
+    ["an ECR repository name with capitals", { repository: { name: "Team/API" } }, "repository.name", "must be an ECR repository name"],
+    ["zero untagged expiry days", { repository: { untaggedImageExpiryDays: 0 } }, "repository.untaggedImageExpiryDays", "must be an integer >= 1, got 0"],
+    ["an unknown spread mode", { spreadWhenUnsatisfiable: "Sometimes" as "DoNotSchedule" }, "spreadWhenUnsatisfiable", "must be ScheduleAnyway or DoNotSchedule"],
+    ["a label overriding the selector", { labels: { "app.kubernetes.io/name": "other" } }, "labels.app.kubernetes.io/name", "is set by the component"],
+    ["a label value with a space", { labels: { team: "pay ments" } }, "labels.team", "must be a label value"],
+    ["a misspelt field", { replica: 3 } as RustServiceArgs, "args", "has unknown field(s) `replica`"],
+    ["a misspelt nested field", { settings: { prot: 8080 } } as unknown as RustServiceArgs, "settings", "has unknown field(s) `prot`"],
+];
+
+describe("rustServiceArgsProblems", () => {
+    it("accepts the defaults and a fully specified valid set of args", () => {
+        expect(rustServiceArgsProblems("api", { build: { context } })).toEqual([]);
+        expect(
+            rustServiceArgsProblems("api", {
+                appName: "payments",
+                namespace: "team-a",
+                createNamespace: true,
+                build: { context, platform: "linux/arm64", args: { RUST_PROFILE: "release" }, target: "runtime", cacheFrom: ["a/b:c"], tag: "v1.2.3" },
+                repository: { name: "team/api", imageTagMutability: "MUTABLE", scanOnPush: true, forceDelete: true, untaggedImageExpiryDays: 1, keepLastImages: 5 },
+                settings: { port: 9000, logLevel: "info,tower_http=debug", drainDelaySeconds: 2.5, shutdownDeadlineSeconds: 10, requestTimeoutSeconds: 0.5, bodyLimitBytes: 1024 },
+                env: { APP_MODE: "fast", _UNDERSCORE: "ok" },
+                secretEnv: { APP_TOKEN: pulumi.secret("t") },
+                replicas: 3,
+                resources: { requests: { cpu: "0.25", memory: "1e8" }, limits: { cpu: "1", memory: "1Gi" } },
+                autoscaling: { minReplicas: 2, maxReplicas: 2 },
+                terminationGracePeriodSeconds: 13,
+                servicePort: 8080,
+                spreadWhenUnsatisfiable: "DoNotSchedule",
+                labels: { team: "payments", "example.com/tier": "backend" },
+            }),
+        ).toEqual([]);
+    });
+
+    it("has at least 25 bad inputs in its table", () => {
+        expect(BAD.length).toBeGreaterThanOrEqual(25);
+    });
+
+    it.each(BAD)("rejects %s", (_description, args, expectedPath, fragment) => {
+        const problems = rustServiceArgsProblems("api", { ...args, build: args.image ? args.build : { context, ...args.build } });
+        const atPath = problems.filter((p) => p.path === expectedPath);
+        expect(atPath.map((p) => p.message).join("\n")).toContain(fragment);
+    });
+
+    it.each([
+        ["an empty name", ""],
+        ["a name with capitals", "Api"],
+        ["a name starting with a digit", "1api"],
+        ["a name longer than 54 characters", "a".repeat(55)],
+    ])("rejects %s as the component name", (_description, name) => {
+        expect(rustServiceArgsProblems(name, { build: { context } })).toEqual([
+            expect.objectContaining({ path: "name", message: expect.stringContaining("must be a DNS-1035 label of at most 54 characters") }),
+        ]);
+    });
+
+    it("reports every problem at once, type errors and cross-field checks together", () => {
+        const problems = rustServiceArgsProblems("api", {
+            build: { context },
+            replicas: -2,
+            settings: { port: 0 },
+            env: { "BAD-NAME": "x", SHARED: "1" },
+            secretEnv: { SHARED: "2" },
+            resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } },
+        });
+        expect(problems.map((p) => p.path).sort()).toEqual(["env.BAD-NAME", "replicas", "resources.limits.memory", "secretEnv.SHARED", "settings.port"]);
+    });
+
+    it("never echoes a secret value in a message", () => {
+        const sentinel = "sentinel-3c1d-secret";
+        const problems = rustServiceArgsProblems("api", {
+            build: { context },
+            secretEnv: { "BAD NAME": sentinel, OK_NAME: null as unknown as string },
+            registry: { server: "127.0.0.1:5000", repository: "api", password: sentinel },
+        });
+        expect(problems.length).toBeGreaterThanOrEqual(3);
+        expect(JSON.stringify(problems)).not.toContain(sentinel);
+    });
+});
+
+describe("assertValidRustServiceArgs", () => {
+    it("throws one error listing every problem with its field", () => {
+        expect(() => assertValidRustServiceArgs("api", { build: { context }, replicas: 0, servicePort: 0 })).toThrow(
+            'RustService "api" has 2 invalid settings:\n  - `replicas` must be an integer >= 1, got 0\n  - `servicePort` must be an integer from 1 to 65535, got 0',
+        );
+    });
+
+    it("returns quietly for valid args", () => {
+        expect(() => assertValidRustServiceArgs("api", { build: { context } })).not.toThrow();
+    });
+
+    it("formats a single problem in the singular", () => {
+        expect(formatProblems("X", [{ path: "a", message: "is wrong" }])).toBe("X has 1 invalid setting:\n  - `a` is wrong");
+    });
+});
