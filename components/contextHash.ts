@@ -91,6 +91,30 @@ export function isIgnored(rules: readonly IgnoreRule[], relPath: string): boolea
     return ignored;
 }
 
+/**
+ * Whether a `!` rule could re-include something below directory `relDir`, so an ignored directory
+ * must still be walked. Conservative: answers true whenever it cannot rule a match out.
+ */
+export function mayReincludeBelow(rules: readonly IgnoreRule[], relDir: string): boolean {
+    const dirParts = relDir.split("/");
+    return rules.some((rule) => {
+        if (!rule.negate) {
+            return false;
+        }
+        const parts = rule.pattern.split("/");
+        for (let i = 0; i < dirParts.length; i++) {
+            const part = parts[i];
+            if (part === undefined || part.includes("**")) {
+                return true;
+            }
+            if (!dockerignorePatternToRegExp(part).test(dirParts[i])) {
+                return false;
+            }
+        }
+        return true;
+    });
+}
+
 /** What the image build depends on, hashed into the default image tag. */
 export interface BuildFingerprintInput {
     /** Build context directory (as given to docker.Image). */
@@ -128,13 +152,11 @@ export function buildFingerprint(input: BuildFingerprintInput): string {
     const ignoreFile = path.join(input.context, ".dockerignore");
     const ignoreText = fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8") : "";
     hash.update("dockerignore\0").update(ignoreText).update("\0");
-    const rules = parseDockerignore(ignoreText);
-    const canPrune = !rules.some((rule) => rule.negate);
-    hashDirectory(hash, input.context, "", rules, canPrune);
+    hashDirectory(hash, input.context, "", parseDockerignore(ignoreText));
     return hash.digest("hex");
 }
 
-function hashDirectory(hash: Hash, root: string, rel: string, rules: readonly IgnoreRule[], canPrune: boolean): void {
+function hashDirectory(hash: Hash, root: string, rel: string, rules: readonly IgnoreRule[]): void {
     const entries = ifPresent(() => fs.readdirSync(path.join(root, rel), { withFileTypes: true })) ?? [];
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
@@ -142,9 +164,9 @@ function hashDirectory(hash: Hash, root: string, rel: string, rules: readonly Ig
         const ignored = isIgnored(rules, relPath);
         const full = path.join(root, relPath);
         if (entry.isDirectory()) {
-            // A negation rule can re-include a file below an ignored directory, so only prune without them.
-            if (!(ignored && canPrune)) {
-                hashDirectory(hash, root, relPath, rules, canPrune);
+            // Skip an ignored directory (target/ can hold gigabytes) unless a `!` rule may re-include part of it.
+            if (!ignored || mayReincludeBelow(rules, relPath)) {
+                hashDirectory(hash, root, relPath, rules);
             }
         } else if (!ignored) {
             const file = ifPresent(() => ({

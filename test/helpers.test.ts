@@ -16,6 +16,7 @@ import {
     imageRepository,
     isIgnored,
     lifecyclePolicyDocument,
+    mayReincludeBelow,
     parseDockerignore,
     parseEcrRepositoryUrl,
     parseEnvPairs,
@@ -225,6 +226,18 @@ describe(".dockerignore matching", () => {
         expect(isIgnored(rules, "src/main.rs")).toBe(false);
     });
 
+    it.each([
+        ["*\n!src/\n!Cargo.toml", "target", false],
+        ["*\n!src/\n!Cargo.toml", "src", true],
+        ["target/\n!target/app", "target", true],
+        ["target/\n!target/release/app", "target/debug", false],
+        ["target/\n!target/*/app", "target/debug", true],
+        ["target/\n!**/keep", "target/debug", true],
+        ["target/", "target", false],
+    ])("with rules %j, a '!' rule may re-include below %j: %s", (text, dir, expected) => {
+        expect(mayReincludeBelow(parseDockerignore(text), dir)).toBe(expected);
+    });
+
     it("escapes regular-expression characters", () => {
         expect(dockerignorePatternToRegExp("a+b(c)").test("a+b(c)")).toBe(true);
     });
@@ -273,6 +286,16 @@ describe("buildFingerprint", () => {
         fs.writeFileSync(path.join(dir, "target", "app"), "binary v2");
         fs.writeFileSync(path.join(dir, "target", "other"), "x");
         expect(fingerprint()).toBe(base);
+    });
+
+    it("hashes only the re-included files of an allow-list .dockerignore", () => {
+        fs.writeFileSync(path.join(dir, ".dockerignore"), "*\n!src/\n");
+        const base = fingerprint();
+        fs.writeFileSync(path.join(dir, "target", "app"), "binary v2");
+        fs.writeFileSync(path.join(dir, "notes.txt"), "x");
+        expect(fingerprint()).toBe(base);
+        fs.writeFileSync(path.join(dir, "src", "main.rs"), "fn main() { loop {} }\n");
+        expect(fingerprint()).not.toBe(base);
     });
 
     it("hashes an ignored file that a '!' rule re-includes", () => {
