@@ -20,7 +20,7 @@ ensure_go_tool() {
   bin_dir="$(tools_dir)/go/${name}-${version}"
   if [[ ! -x "$bin_dir/$name" ]]; then
     if ! command -v go >/dev/null 2>&1; then
-      echo "error: ${name} ${version} is not installed and Go is not on PATH; install Go >= 1.24 and retry" >&2
+      echo "error: ${name} ${version} is not installed and Go is not on PATH; install Go >= 1.25 and retry" >&2
       return "$TOOLS_MISSING_PREREQUISITE"
     fi
     echo "installing ${package}@${version} into ${bin_dir}" >&2
