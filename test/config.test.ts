@@ -31,6 +31,7 @@ function problemsOf(raw: Record<string, unknown>, secretKeys?: ReadonlySet<strin
 describe("Pulumi.yaml", () => {
     it("declares a TypeScript nodejs project named rust-service", () => {
         expect(project.name).toBe(PROJECT);
+        expect(project.main).toBe("index.ts");
         expect(project.runtime).toEqual({ name: "nodejs", options: { typescript: true, packagemanager: "npm" } });
         expect(typeof project.description).toBe("string");
     });
