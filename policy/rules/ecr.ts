@@ -18,7 +18,9 @@ export const LIFECYCLE_POLICY_TYPE = "aws:ecr/lifecyclePolicy:LifecyclePolicy";
 /** The repository tag that records why its tags are deliberately mutable. */
 export const MUTABLE_TAGS_REASON_TAG = "mutable-tags-reason";
 
-// Security Hub ECR.1: "ECR private repositories should have image scanning configured".
+// Security Hub ECR.1: "ECR private repositories should have image scanning configured" (AWS Config
+// ecr-private-image-scanning-enabled). Registry-level continuous scanning also satisfies ECR.1; a
+// stack that relies on it sets this rule to advisory or disabled.
 /** The repository scans every pushed image. */
 export function checkScanOnPush({ props }: ResourceInput): Violation[] {
     const scanOnPush = asRecord(props.imageScanningConfiguration)?.scanOnPush;
@@ -40,7 +42,8 @@ function isImmutable(props: Record<string, unknown>): boolean {
     return props.imageTagMutability === "IMMUTABLE";
 }
 
-// Security Hub ECR.2: "ECR private repositories should have tag immutability configured".
+// Security Hub ECR.2: "ECR private repositories should have tag immutability configured" (passes
+// only for IMMUTABLE; IMMUTABLE_WITH_EXCLUSION counts here as a declared exception).
 /** Tags are immutable, unless the repository declares its mutable tags deliberate. */
 export function checkTagImmutability({ props }: ResourceInput): Violation[] {
     if (isUnknown(props.imageTagMutability) || isImmutable(props) || mutabilityAcknowledgement(props) !== undefined) {
@@ -70,15 +73,17 @@ const ENCRYPTION_TYPES = ["AES256", "KMS", "KMS_DSSE"];
 const KMS_TYPES = ["KMS", "KMS_DSSE"];
 
 // Security Hub ECR.5: "ECR repositories should be encrypted with customer managed AWS KMS keys"
-// (only with `requireKms: true`); otherwise the encryption choice must at least be explicit.
+// (AWS Config rule ecr-repository-cmk-encryption-enabled), only with `requireKms: true`; otherwise
+// the encryption choice must at least be explicit in the program.
 /** The repository declares its encryption at rest (KMS when `requireKms` is set). */
 export function checkEncryption({ props }: ResourceInput, config: Record<string, unknown>): Violation[] {
     const requireKms = configBoolean(config, "requireKms", false);
     if (isUnknown(props.encryptionConfigurations)) {
         return [];
     }
-    const types = asArray(props.encryptionConfigurations).map((entry) => asRecord(entry)?.encryptionType);
-    if (types.some(isUnknown)) {
+    const entries = asArray(props.encryptionConfigurations).map((entry) => asRecord(entry) ?? {});
+    const types = entries.map((entry) => entry.encryptionType);
+    if (types.some(isUnknown) || entries.some((entry) => isUnknown(entry.kmsKey))) {
         return [];
     }
     if (!types.some((t) => typeof t === "string" && ENCRYPTION_TYPES.includes(t))) {
@@ -88,8 +93,11 @@ export function checkEncryption({ props }: ResourceInput, config: Record<string,
             },
         ];
     }
-    if (requireKms && !types.some((t) => typeof t === "string" && KMS_TYPES.includes(t))) {
-        return [{ message: "encryptionConfigurations must use encryptionType KMS with a customer managed key (Security Hub ECR.5)." }];
+    const customerKey = entries.some(
+        (entry) => typeof entry.encryptionType === "string" && KMS_TYPES.includes(entry.encryptionType) && typeof entry.kmsKey === "string" && entry.kmsKey !== "",
+    );
+    if (requireKms && !customerKey) {
+        return [{ message: "encryptionConfigurations must use encryptionType KMS with a customer managed kmsKey, not AES256 or the AWS-managed aws/ecr key (Security Hub ECR.5)." }];
     }
     return [];
 }
@@ -183,7 +191,7 @@ export const ecrResourceRules: ResourceRule[] = [
         name: "ecr-encryption",
         description: "ECR repositories must declare encryption at rest (AES256 or KMS; KMS only with requireKms).",
         enforcementLevel: "mandatory",
-        sources: ["AWS Security Hub ECR.5 (with requireKms)", "AWS Foundational Security Best Practices: encryption at rest"],
+        sources: ["AWS Security Hub ECR.5 / AWS Config ecr-repository-cmk-encryption-enabled (with requireKms)", "AWS Prescriptive Guidance: encryption best practices for Amazon ECR"],
         types: [REPOSITORY_TYPE],
         configSchema: {
             requireKms: { type: "boolean", default: false, description: "Require a KMS key instead of accepting AES256 (Security Hub ECR.5)." },

@@ -1,3 +1,5 @@
+import { readFileSync } from "fs";
+import { join } from "path";
 import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy, unknownCheckingProxy } from "@pulumi/policy";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { policies, RESOURCE_CLASSES, resolveUnknowns } from "../../policy/policies";
@@ -121,5 +123,18 @@ describe("resolveUnknowns", () => {
         const args = resourceArgs("kubernetes:apps/v1:Deployment", props);
         expect(await validate("workload-image-digest", args)).toEqual([]);
         expect(await validate("pss-privilege-escalation", args)).toEqual([expect.stringContaining("allowPrivilegeEscalation must be false (got true)")]);
+    });
+});
+
+describe("docs/policy.md", () => {
+    const doc = readFileSync(join(__dirname, "..", "..", "docs", "policy.md"), "utf8");
+
+    it.each(rules.map((r) => [r.name, r.kind, r.enforcementLevel]))("lists %s as a %s rule, %s by default", (name, kind, level) => {
+        expect(doc).toMatch(new RegExp(`^\\| \`${name}\` \\| ${kind} \\| [^\\n]* \\| ${level} \\|`, "m"));
+    });
+
+    it("states the rule counts", () => {
+        const stack = rules.filter((r) => r.kind === "stack").length;
+        expect(doc).toContain(`${rules.length} rules: ${rules.length - stack} look at one resource at a time, ${stack} (marked *stack*)`);
     });
 });

@@ -173,6 +173,7 @@ const resourceCases: ResourceCase[] = [
     { rule: "ecr-encryption", title: "KMS when KMS is required", type: REPOSITORY, props: repository({ encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: "arn:aws:kms:us-west-2:123456789012:key/1" }] }), config: { requireKms: true } },
     { rule: "ecr-encryption", title: "no encryption configuration", type: REPOSITORY, props: repository({ encryptionConfigurations: undefined }), fails: "must declare encryptionType AES256 or KMS" },
     { rule: "ecr-encryption", title: "AES256 when KMS is required", type: REPOSITORY, props: repositoryProps(), config: { requireKms: true }, fails: "ECR.5" },
+    { rule: "ecr-encryption", title: "the AWS-managed KMS key when a customer key is required", type: REPOSITORY, props: repository({ encryptionConfigurations: [{ encryptionType: "KMS" }] }), config: { requireKms: true }, fails: "customer managed kmsKey" },
 ];
 
 const stackWith = (change: (resources: StackResource[]) => void): StackResource[] => {
