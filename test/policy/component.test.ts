@@ -1,11 +1,9 @@
 /**
  * The policy pack against the real RustService component: its resources, captured under Pulumi mocks,
- * pass every rule with default args; taking away any one hardening setting (through args or a
- * transformation on the component) makes at least one named rule fail.
+ * pass every rule with default args (`new RustService("web")`, building the bundled service/); taking
+ * away any one hardening setting (through args or a transformation on the component) makes at least
+ * one named rule fail.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { RustService, RustServiceArgs } from "../../components";
 import { evaluate, Finding, StackResource } from "../../policy/rules";
@@ -25,22 +23,12 @@ class CapturingMocks extends RecordingMocks {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-let context: string;
-
-beforeAll(() => {
-    context = fs.mkdtempSync(path.join(os.tmpdir(), "policy-ctx-"));
-    fs.writeFileSync(path.join(context, "Dockerfile"), "FROM scratch\nCOPY app /app\n");
-    fs.writeFileSync(path.join(context, "app"), "v1");
-});
-
-afterAll(() => fs.rmSync(context, { recursive: true, force: true }));
-
 /** Constructs the component under fresh mocks and returns every registered resource as a policy would see it. */
 async function capture(args: RustServiceArgs = {}, transformations: pulumi.ResourceTransformation[] = []): Promise<StackResource[]> {
     const mocks = new CapturingMocks();
     pulumi.runtime.setMocks(mocks, "rust-service", "dev", false);
     const recorder = constructionRecorder();
-    new RustService("web", { build: { context }, ...args }, { transformations: [recorder.transformation, ...transformations] });
+    new RustService("web", args, { transformations: [recorder.transformation, ...transformations] });
     await settled(mocks, recorder.constructed);
     return mocks.resources.map((r) => ({
         type: r.type,
