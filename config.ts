@@ -3,7 +3,10 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { RustServiceArgs, parseEnvPairs, rustServiceArgsProblems } from "./components";
+// The pure modules only: reading config must not load the cloud provider SDKs.
+import { RustServiceArgs } from "./components/args";
+import { parseEnvPairs } from "./components/helpers";
+import { rustServiceArgsProblems } from "./components/validation";
 
 /** The Pulumi project name; stack config keys are `rust-service:<key>`. */
 export const PROJECT = "rust-service";

@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { DEFAULTS, DEFAULT_RESOURCES, DEFAULT_SETTINGS } from "../components";
-import { CONFIG_KEYS, PROJECT, StackConfig, StackConfigError, configKeyForArg, parseStackConfig, projectConfigDefaults } from "../config";
+import { CONFIG_KEYS, PROJECT, StackConfig, StackConfigError, configKeyForArg, loadStackConfig, parseStackConfig, projectConfigDefaults } from "../config";
 import { RecordingMocks, isWrappedSecret, unwrapSecrets } from "./mocks";
 
 const root = path.join(__dirname, "..");
@@ -127,6 +127,17 @@ describe("parseStackConfig", () => {
         });
     });
 
+    it.each(fs.readdirSync(root).filter((file) => /^Pulumi\.[^.]+\.yaml$/.test(file)))("accepts every key in %s", (file) => {
+        const stack = parseYaml(fs.readFileSync(path.join(root, file), "utf8"));
+        const raw = Object.fromEntries(
+            Object.entries(engineConfig(stack))
+                .filter(([key]) => key.startsWith(`${PROJECT}:`))
+                .map(([key, value]) => [key.slice(PROJECT.length + 1), value]),
+        );
+        expect(Object.keys(raw).length).toBeGreaterThan(0);
+        expect(problemsOf(raw)).toEqual([]);
+    });
+
     it("parses integers, booleans and NAME=value lists from engine strings", () => {
         const { args } = parseStackConfig({
             replicas: "4",
@@ -234,16 +245,12 @@ describe("configKeyForArg", () => {
 });
 
 describe("loadStackConfig", () => {
+    // loadStackConfig reads the runtime config when called, not when imported, so no module isolation is needed.
+    afterEach(() => pulumi.runtime.setAllConfig({}, []));
+
     function load(config: Record<string, string>, secretKeys: string[] = []): StackConfig {
-        let result: StackConfig | undefined;
-        jest.isolateModules(() => {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const isolated = require("@pulumi/pulumi") as typeof pulumi;
-            isolated.runtime.setAllConfig(config, secretKeys);
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            result = (require("../config") as typeof import("../config")).loadStackConfig();
-        });
-        return result!;
+        pulumi.runtime.setAllConfig(config, secretKeys);
+        return loadStackConfig();
     }
 
     it("reads this project's keys from the stack config and ignores other namespaces", () => {
