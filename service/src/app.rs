@@ -1,6 +1,7 @@
 //! The application: shared state and the router with its middleware stack.
 
 use std::any::Any;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -21,14 +22,10 @@ use crate::telemetry::observe;
 
 /// Whether the instance should receive new traffic. Starts ready; flips once, when
 /// draining begins.
-#[derive(Clone, Debug)]
-pub struct Readiness(Arc<AtomicBool>);
+#[derive(Debug)]
+pub struct Readiness(AtomicBool);
 
 impl Readiness {
-    fn new() -> Self {
-        Self(Arc::new(AtomicBool::new(true)))
-    }
-
     /// `false` once draining has begun.
     pub fn is_ready(&self) -> bool {
         self.0.load(Ordering::Relaxed)
@@ -40,15 +37,20 @@ impl Readiness {
     }
 }
 
-/// State shared by all handlers of one app instance.
+/// State shared by all handlers of one app instance. Cloning is one reference-count
+/// increment (axum clones the state for every request).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] gives access to.
+#[derive(Debug)]
+pub struct Shared {
     /// The configuration the app was built from.
-    pub config: Arc<Config>,
+    pub config: Config,
     /// Readiness, flipped by the shutdown sequence.
     pub readiness: Readiness,
     /// This instance's metrics registry.
-    pub metrics: Arc<Metrics>,
+    pub metrics: Metrics,
     /// The `GET /` document, rendered once: it cannot change while the process runs.
     pub info_document: Bytes,
 }
@@ -56,13 +58,20 @@ pub struct AppState {
 impl AppState {
     /// Fresh state: ready, with empty metrics.
     pub fn new(config: Config) -> Self {
-        let info_document = routes::info::render(&config.greeting);
-        Self {
-            config: Arc::new(config),
-            readiness: Readiness::new(),
-            metrics: Arc::new(Metrics::new()),
-            info_document,
-        }
+        Self(Arc::new(Shared {
+            info_document: routes::info::render(&config.greeting),
+            config,
+            readiness: Readiness(AtomicBool::new(true)),
+            metrics: Metrics::new(),
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 
@@ -84,7 +93,7 @@ pub fn with_middleware(router: Router, state: &AppState) -> Router {
             config.request_timeout,
         ))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(from_fn_with_state(state.metrics.clone(), observe))
+        .layer(from_fn_with_state(state.clone(), observe))
 }
 
 /// The panic itself has already been logged by the panic hook; the client gets a

@@ -31,7 +31,10 @@ fn serve() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&config.log_filter);
+    if let Err(e) = telemetry::init(&config.log_filter) {
+        eprintln!("rust-service: cannot log to stdout: {e}");
+        return ExitCode::FAILURE;
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

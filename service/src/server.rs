@@ -66,12 +66,12 @@ where
     F: Future<Output = ()> + Send,
 {
     let config = state.config.clone();
-    let readiness = state.readiness.clone();
     let address = listener.local_addr()?;
     let connections = GracefulShutdown::new();
-    let drained = async {
+    let draining = state.clone();
+    let drained = async move {
         shutdown.await;
-        readiness.start_draining();
+        draining.readiness.start_draining();
         info!(
             drain_delay_seconds = config.drain_delay.as_secs_f64(),
             "draining: readiness fails, still serving"

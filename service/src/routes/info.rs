@@ -36,5 +36,8 @@ pub fn render(greeting: &str) -> Bytes {
 
 /// `GET /`: the pre-rendered document.
 pub async fn info(State(state): State<AppState>) -> impl IntoResponse {
-    ([(CONTENT_TYPE, "application/json")], state.info_document)
+    (
+        [(CONTENT_TYPE, "application/json")],
+        state.info_document.clone(),
+    )
 }
