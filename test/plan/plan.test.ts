@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as path from "path";
 import { itNeeding, repoRoot, runScript, describeRun } from "../workflow/tools";
 import { readTree, readYaml, renderPlan, runTs, tempDir, Yaml } from "./plan-runner";
@@ -137,6 +138,19 @@ describe("npm run plan (this project's stacks)", () => {
     expect(secret.stringData).toEqual({ REDACTED_0: REDACTED, REDACTED_1: REDACTED });
     const fromSecret = container(devWithSecrets).env.filter((e: Yaml) => e.valueFrom?.secretKeyRef);
     expect(fromSecret.map((e: Yaml) => e.name)).toEqual(["REDACTED_0", "REDACTED_1"]);
+  });
+});
+
+describe("npm run plan (invalid stack config)", () => {
+  it("fails before rendering anything, listing every problem with the key to fix", async () => {
+    const out = path.join(tempDir("plan"), "invalid");
+    const run = await runTs("plan", ["--stack", "dev", "--config-file", path.join("test", "plan", "fixtures", "Pulumi.invalid.yaml"), "--out", out]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("The stack configuration has 3 problems");
+    expect(run.stderr).toContain("`rust-service:replica` is not a setting of this program");
+    expect(run.stderr).toContain("`rust-service:namespace` must be a DNS-1123 label");
+    expect(run.stderr).toContain("`rust-service:replicas` must be an integer >= 1, got 0");
+    expect(fs.existsSync(out)).toBe(false);
   });
 });
 
