@@ -82,7 +82,7 @@ describe("workflow policy", () => {
     const preview = workflows["pull-request.yml"].jobs.preview;
     const action = step(preview, "pulumi/actions@");
     expect(action.uses).toBe("pulumi/actions@v6");
-    expect(action.with).toMatchObject({ command: "preview", diff: true, "comment-on-pr": true });
+    expect(action.with).toMatchObject({ command: "preview", diff: true, "comment-on-pr": true, policyPacks: "policy" });
     const stacks = (preview.strategy.matrix.include as Yaml[]).map((m) => m.stack);
     expect(stacks).toContain("dev");
     for (const stack of stacks) {
@@ -103,7 +103,7 @@ describe("workflow policy", () => {
     expect(deploy.on.push.branches).toEqual(["main"]);
     expect(deploy.concurrency).toEqual({ group: "pulumi-up-dev", "cancel-in-progress": false });
     expect(deploy.jobs.up.environment.name).toBe("dev");
-    expect(step(deploy.jobs.up, "pulumi/actions@").with).toMatchObject({ command: "up" });
+    expect(step(deploy.jobs.up, "pulumi/actions@").with).toMatchObject({ command: "up", policyPacks: "policy" });
   });
 
   it("comments for forks only from the base repository, without checking out their code", () => {
