@@ -16,6 +16,15 @@ function engineConfig(stackFile: { config: Record<string, unknown> }): Record<st
     return Object.fromEntries(Object.entries(stackFile.config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
+/** This project's keys of a stack file, without the `rust-service:` prefix, as parseStackConfig takes them. */
+function projectKeys(stackFile: { config: Record<string, unknown> }): Record<string, string> {
+    return Object.fromEntries(
+        Object.entries(engineConfig(stackFile))
+            .filter(([key]) => key.startsWith(`${PROJECT}:`))
+            .map(([key, value]) => [key.slice(PROJECT.length + 1), value]),
+    );
+}
+
 function problemsOf(raw: Record<string, unknown>, secretKeys?: ReadonlySet<string>): readonly string[] {
     try {
         parseStackConfig(raw, { secretKeys });
@@ -112,12 +121,7 @@ describe("parseStackConfig", () => {
     });
 
     it("reads the dev stack file as the engine passes it", () => {
-        const raw = Object.fromEntries(
-            Object.entries(engineConfig(devStack))
-                .filter(([key]) => key.startsWith(`${PROJECT}:`))
-                .map(([key, value]) => [key.slice(PROJECT.length + 1), value]),
-        );
-        const { args } = parseStackConfig(raw);
+        const { args } = parseStackConfig(projectKeys(devStack));
         expect(args).toMatchObject({
             namespace: "rust-service-dev",
             replicas: 3,
@@ -128,12 +132,7 @@ describe("parseStackConfig", () => {
     });
 
     it.each(fs.readdirSync(root).filter((file) => /^Pulumi\.[^.]+\.yaml$/.test(file)))("accepts every key in %s", (file) => {
-        const stack = parseYaml(fs.readFileSync(path.join(root, file), "utf8"));
-        const raw = Object.fromEntries(
-            Object.entries(engineConfig(stack))
-                .filter(([key]) => key.startsWith(`${PROJECT}:`))
-                .map(([key, value]) => [key.slice(PROJECT.length + 1), value]),
-        );
+        const raw = projectKeys(parseYaml(fs.readFileSync(path.join(root, file), "utf8")));
         expect(Object.keys(raw).length).toBeGreaterThan(0);
         expect(problemsOf(raw)).toEqual([]);
     });
@@ -271,8 +270,9 @@ describe("loadStackConfig", () => {
 });
 
 describe("the program (index.ts) on the dev stack", () => {
-    it("registers the service under one RustService and exports its outputs", async () => {
-        const mocks = new RecordingMocks();
+    /** Loads index.ts afresh (it reads config on import) with the dev stack's config under mocks. */
+    function runProgram(preview: boolean): { mocks: RecordingMocks; program: Record<string, pulumi.Output<string>> } {
+        const mocks = new RecordingMocks(preview);
         let program: Record<string, pulumi.Output<string>> = {};
         const config = engineConfig(devStack);
         config["rust-service:secretEnv"] = '["APP_API_TOKEN=dev-sentinel-42"]';
@@ -280,10 +280,24 @@ describe("the program (index.ts) on the dev stack", () => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const isolated = require("@pulumi/pulumi") as typeof pulumi;
             isolated.runtime.setAllConfig(config, ["rust-service:secretEnv"]);
-            isolated.runtime.setMocks(mocks, PROJECT, "dev", false);
+            isolated.runtime.setMocks(mocks, PROJECT, "dev", preview);
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             program = require("../index");
         });
+        return { mocks, program };
+    }
+
+    it("previews with unknown provider outputs without hanging", async () => {
+        const { mocks, program } = runProgram(true);
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        expect(await (program.imageRef as any).isKnown).toBe(false);
+        expect(await new Promise((resolve) => program.namespace.apply(resolve))).toBe("rust-service-dev");
+        await settledCount(mocks, 11);
+        expect(pulumi.isUnknown((mocks.get("kubernetes:apps/v1:Deployment").inputs as { spec: { template: { spec: { containers: { image: unknown }[] } } } }).spec.template.spec.containers[0].image)).toBe(true);
+    });
+
+    it("registers the service under one RustService and exports its outputs", async () => {
+        const { mocks, program } = runProgram(false);
         const outputs = Object.fromEntries(
             await Promise.all(Object.entries(program).map(async ([key, output]) => [key, await new Promise((resolve) => output.apply(resolve))])),
         );
@@ -315,3 +329,14 @@ describe("the program (index.ts) on the dev stack", () => {
         }
     });
 });
+
+/** Waits until the mocks have seen `count` resources other than providers. */
+async function settledCount(mocks: RecordingMocks, count: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (mocks.resources.filter((r) => !r.type.startsWith("pulumi:providers:")).length < count) {
+        if (Date.now() > deadline) {
+            throw new Error(`only ${mocks.resources.length} resources registered`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+}
