@@ -8,7 +8,7 @@ import { pssRules } from "./pss";
 import { reliabilityRules } from "./reliability";
 import { secretRules } from "./secrets";
 import { serviceRules } from "./services";
-import { Rule, StackResource } from "./types";
+import { DefaultEnforcement, Rule, StackResource } from "./types";
 
 export * from "./types";
 
@@ -55,4 +55,26 @@ export function evaluate(
         }
     }
     return findings;
+}
+
+/** A `--policy-pack-config` document: per policy, a level or an object with `enforcementLevel` and properties. */
+export type PackConfig = Record<string, string | ({ enforcementLevel?: string } & Record<string, unknown>)>;
+
+/** An enforcement level, as CrossGuard knows them. */
+export type EnforcementLevel = DefaultEnforcement | "disabled" | "remediate";
+
+/** The level a rule runs at under `config`, as CrossGuard resolves it: the config's, else the rule's default. */
+export function enforcementLevel(rule: Rule, config: PackConfig = {}): EnforcementLevel {
+    const entry = config[rule.name];
+    const level = typeof entry === "string" ? entry : entry?.enforcementLevel;
+    return level === "advisory" || level === "mandatory" || level === "disabled" || level === "remediate" ? level : rule.enforcementLevel;
+}
+
+/** The rule properties of a `--policy-pack-config` entry (everything but `enforcementLevel`). */
+export function ruleProperties(config: PackConfig, name: string): Record<string, unknown> {
+    const entry = config[name];
+    if (typeof entry !== "object" || entry === null) {
+        return {};
+    }
+    return Object.fromEntries(Object.entries(entry).filter(([key]) => key !== "enforcementLevel"));
 }
