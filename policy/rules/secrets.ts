@@ -17,9 +17,13 @@ export function looksLikeSecretName(name: string): boolean {
     return SECRET_NAME.test(normalized) && !METADATA_SUFFIX.test(normalized);
 }
 
-/** Values that cannot be a credential: empty, booleans, plain numbers. */
+// A Kubernetes dependent env var reference: `$(DB_PASSWORD)` expands another variable (typically one
+// from a secretKeyRef) at container start, so the literal holds no secret itself.
+const ENV_REFERENCE = /^\$\([A-Za-z_][A-Za-z0-9_]*\)$/;
+
+/** Values that cannot be a credential: empty, booleans, plain numbers, a `$(VAR)` reference. */
 function isTrivialValue(value: string): boolean {
-    return /^\s*$/.test(value) || /^(true|false|yes|no|on|off)$/i.test(value) || /^-?\d+(\.\d+)?$/.test(value);
+    return /^\s*$/.test(value) || /^(true|false|yes|no|on|off)$/i.test(value) || /^-?\d+(\.\d+)?$/.test(value) || ENV_REFERENCE.test(value);
 }
 
 /** Credential formats recognisable by their shape, whatever the variable is called. */
@@ -31,7 +35,8 @@ export const SECRET_VALUE_PATTERNS: readonly { label: string; pattern: RegExp }[
     { label: "a Stripe live key", pattern: /\b[sr]k_live_[0-9A-Za-z]{16,}/ },
     { label: "a Google API key", pattern: /\bAIza[0-9A-Za-z_-]{35}\b/ },
     { label: "a JSON Web Token", pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/ },
-    { label: "a URL with an embedded password", pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i },
+    // The password part may not be a `$(VAR)` / `${VAR}` reference, which is how a URL is composed from a Secret.
+    { label: "a URL with an embedded password", pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:(?!\$[({])[^/\s@]+@/i },
 ];
 
 /** What kind of credential `value` looks like, or `undefined`. Also scans `key: value` lines of config files. */
@@ -81,7 +86,7 @@ export function checkSecretEnv({ type, props }: ResourceInput, config: Record<st
                 const env = asRecord(entry);
                 const name = env?.name;
                 const value = env?.value;
-                if (typeof name !== "string" || typeof value !== "string" || isUnknown(value)) {
+                if (typeof name !== "string" || typeof value !== "string") {
                     return [];
                 }
                 const reason = secretReason(name, value, allowed);

@@ -140,6 +140,7 @@ const resourceCases: ResourceCase[] = [
     // secret-env-literal
     { rule: "secret-env-literal", title: "secretKeyRef and harmless literals", props: deploymentProps() },
     { rule: "secret-env-literal", title: "metadata about a secret (a file path, a TTL, a number)", props: withEnv({ name: "DB_PASSWORD_FILE", value: "/run/secrets/db" }, { name: "TOKEN_TTL_SECONDS", value: "300" }, { name: "MAX_TOKENS", value: "4096" }) },
+    { rule: "secret-env-literal", title: "a URL and a token composed from secretKeyRef variables", props: withEnv({ name: "DATABASE_URL", value: "postgres://app:$(DB_PASSWORD)@db:5432/app" }, { name: "AUTH_TOKEN", value: "$(API_TOKEN)" }) },
     { rule: "secret-env-literal", title: "an allow-listed name", props: withEnv({ name: "PUBLIC_API_KEY", value: "pk_test_123" }), config: { allowedNames: ["PUBLIC_API_KEY"] } },
     { rule: "secret-env-literal", title: "a password literal", props: withEnv({ name: "DB_PASSWORD", value: "hunter2" }), fails: "env DB_PASSWORD must not be a literal: its name says" },
     { rule: "secret-env-literal", title: "a camelCase api key", props: withEnv({ name: "stripeApiKey", value: "abc123" }), fails: "env stripeApiKey" },
