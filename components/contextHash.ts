@@ -149,8 +149,9 @@ export function buildFingerprint(input: BuildFingerprintInput): string {
     hash.update(JSON.stringify(settings)).update("\0");
     hash.update("dockerfile\0").update(fs.readFileSync(input.dockerfile)).update("\0");
 
-    const ignoreFile = path.join(input.context, ".dockerignore");
-    const ignoreText = fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8") : "";
+    // BuildKit (and the provider's own hash) prefer `<Dockerfile>.dockerignore` over the context's.
+    const ignoreFile = [`${input.dockerfile}.dockerignore`, path.join(input.context, ".dockerignore")].find((file) => fs.existsSync(file));
+    const ignoreText = ignoreFile ? fs.readFileSync(ignoreFile, "utf8") : "";
     hash.update("dockerignore\0").update(ignoreText).update("\0");
     hashDirectory(hash, input.context, "", parseDockerignore(ignoreText));
     return hash.digest("hex");
@@ -170,7 +171,8 @@ function hashDirectory(hash: Hash, root: string, rel: string, rules: readonly Ig
             }
         } else if (!ignored) {
             const file = ifPresent(() => ({
-                mode: fs.lstatSync(full).mode & 0o111 ? "x" : "-",
+                // Permission bits end up in the image layer, and the provider hashes them too.
+                mode: (fs.lstatSync(full).mode & 0o7777).toString(8),
                 content: entry.isSymbolicLink() ? Buffer.from(fs.readlinkSync(full)) : fs.readFileSync(full),
             }));
             if (file) {

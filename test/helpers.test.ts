@@ -281,6 +281,21 @@ describe("buildFingerprint", () => {
         expect(fingerprint()).not.toBe(afterDockerfile);
     });
 
+    it("changes when a file's permissions change", () => {
+        const base = fingerprint();
+        fs.chmodSync(path.join(dir, "src", "main.rs"), 0o755);
+        expect(fingerprint()).not.toBe(base);
+    });
+
+    it("prefers <Dockerfile>.dockerignore over the context's .dockerignore, as BuildKit does", () => {
+        fs.writeFileSync(path.join(dir, "Dockerfile.dockerignore"), "target/\nsrc/\n");
+        const base = fingerprint();
+        fs.writeFileSync(path.join(dir, "src", "main.rs"), "changed");
+        expect(fingerprint()).toBe(base);
+        fs.writeFileSync(path.join(dir, "target", "app"), "changed");
+        expect(fingerprint()).toBe(base);
+    });
+
     it("ignores files that .dockerignore keeps out of the build context", () => {
         const base = fingerprint();
         fs.writeFileSync(path.join(dir, "target", "app"), "binary v2");
