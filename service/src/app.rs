@@ -11,6 +11,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -84,15 +85,18 @@ pub fn app(state: AppState) -> Router {
 /// log and metrics, panic -> 500, timeout -> 408, body limit -> 413.
 pub fn with_middleware(router: Router, state: &AppState) -> Router {
     let config = &state.config;
-    // `Router::layer` adds outside what is already there, so the last layer runs first.
-    router
-        .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
+    // Each `Router::layer` call boxes every route once more, and every box is cloned per
+    // request: compose the body-agnostic layers into one, so a request pays for two boxes.
+    let protections = ServiceBuilder::new()
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
-        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(DefaultBodyLimit::disable());
+    router
+        .layer(protections)
         .layer(from_fn_with_state(state.clone(), observe))
 }
 
