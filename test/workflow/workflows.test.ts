@@ -78,6 +78,15 @@ describe("workflow policy", () => {
     }
   });
 
+  it("runs every part of the test command on pull requests", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8"));
+    const parts = String(pkg.scripts.test).split("&&").map((p) => p.trim());
+    const runs = Object.values(workflows["pull-request.yml"].jobs as Record<string, Yaml>)
+      .flatMap((job) => (job.steps as Yaml[]).map((s) => String(s.run ?? "").trim()));
+    expect(parts.length).toBeGreaterThan(3);
+    for (const part of parts) expect([part, runs.includes(part)]).toEqual([part, true]);
+  });
+
   it("previews every configured stack with the official action, posting the diff on the pull request", () => {
     const preview = workflows["pull-request.yml"].jobs.preview;
     const action = step(preview, "pulumi/actions@");
