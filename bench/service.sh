@@ -135,7 +135,8 @@ http {
 EOF
 echo "==> starting nginx $(nginx -v 2>&1 | sed 's/.*\///') on 127.0.0.1:$NGINX_PORT (CPUs $SERVER_CPUS, $workers worker processes, ${nginx_access_log%;})" >&2
 taskset -c "$SERVER_CPUS" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" &
-pids+=("$!")
+nginx_pid=$!
+pids+=("$nginx_pid")
 
 wait_for_port "$NGINX_PORT"
 
@@ -148,22 +149,40 @@ to_ms() {
   }'
 }
 
-# run NAME PORT -> prints "rps p50_ms p99_ms" on stdout, wrk's report to $work/NAME.txt
+# cpu_ticks PID... -> user + system CPU time of those processes (all threads), in clock ticks.
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@"; do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+ticks_per_second=$(getconf CLK_TCK)
+
+# run NAME PORT PID... -> prints "rps p50_ms p99_ms cpu_us_per_request" on stdout, wrk's report
+# to $work/NAME.txt. The CPU figure is the servers' own CPU time per answered request: unlike
+# throughput it hardly depends on what else the machine is doing.
 run() {
   local name=$1 port=$2
+  shift 2
   taskset -c "$WRK_CPUS" wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "$WARMUP" "http://127.0.0.1:$port/" >/dev/null
+  local before after
+  before=$(cpu_ticks "$@")
   taskset -c "$WRK_CPUS" wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency \
     "http://127.0.0.1:$port/" >"$work/$name.txt"
+  after=$(cpu_ticks "$@")
   if grep -q 'Non-2xx\|Socket errors' "$work/$name.txt"; then
     echo "wrk reported errors against $name:" >&2
     cat "$work/$name.txt" >&2
     exit 1
   fi
-  local rps p50 p99
+  local rps p50 p99 requests
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/$name.txt")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/$name.txt")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/$name.txt")")
-  echo "$rps $p50 $p99"
+  requests=$(awk '/requests in/ { print $1 }' "$work/$name.txt")
+  awk -v r="$rps" -v a="$p50" -v b="$p99" -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$requests" \
+    'BEGIN { printf "%s %s %s %.2f\n", r, a, b, t * 1e6 / hz / n }'
 }
 
 # median FILE COLUMN: median of one column of a samples file.
@@ -175,26 +194,35 @@ for round in $(seq "$ROUNDS"); do
   order=(nginx service)
   if [ $((round % 2)) -eq 0 ]; then order=(service nginx); fi
   for name in "${order[@]}"; do
-    if [ "$name" = nginx ]; then port=$NGINX_PORT; else port=$SERVICE_PORT; fi
-    run "$name-$round" "$port" | tee -a "$work/$name.samples" |
-      awk -v r="$round" -v n="$name" '{ printf "    round %s %-8s %10.0f req/s  p50 %8.3f ms  p99 %8.3f ms\n", r, n, $1, $2, $3 }' >&2
+    if [ "$name" = nginx ]; then
+      port=$NGINX_PORT
+      read -r -a server_pids <<<"$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"
+    else
+      port=$SERVICE_PORT
+      server_pids=("$service_pid")
+    fi
+    run "$name-$round" "$port" "${server_pids[@]}" | tee -a "$work/$name.samples" |
+      awk -v r="$round" -v n="$name" '{ printf "    round %s %-8s %10.0f req/s  p50 %8.3f ms  p99 %8.3f ms  CPU %6.2f us/request\n", r, n, $1, $2, $3, $4 }' >&2
   done
 done
 service_rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$service_pid/status")
-nginx_rps=$(median "$work/nginx.samples" 1) nginx_p50=$(median "$work/nginx.samples" 2) nginx_p99=$(median "$work/nginx.samples" 3)
-service_rps=$(median "$work/service.samples" 1) service_p50=$(median "$work/service.samples" 2) service_p99=$(median "$work/service.samples" 3)
+nginx_rps=$(median "$work/nginx.samples" 1) nginx_p50=$(median "$work/nginx.samples" 2)
+nginx_p99=$(median "$work/nginx.samples" 3) nginx_cpu=$(median "$work/nginx.samples" 4)
+service_rps=$(median "$work/service.samples" 1) service_p50=$(median "$work/service.samples" 2)
+service_p99=$(median "$work/service.samples" 3) service_cpu=$(median "$work/service.samples" 4)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 rps_ratio=$(ratio "$service_rps" "$nginx_rps")
 p50_ratio=$(ratio "$service_p50" "$nginx_p50")
 p99_ratio=$(ratio "$service_p99" "$nginx_p99")
+cpu_ratio=$(ratio "$service_cpu" "$nginx_cpu")
 rss_mb=$(awk -v kb="$service_rss_kb" 'BEGIN { printf "%.1f", kb / 1024 }')
 verdict() { if awk -v v="$1" -v t="$3" "BEGIN { exit !(v $2 t) }"; then echo "ok"; else echo "MISSED"; fi; }
 
-printf '\nmedian of %s rounds\n%-14s %14s %10s %10s\n' "$ROUNDS" "" "requests/s" "p50 ms" "p99 ms"
-printf '%-14s %14.0f %10.3f %10.3f\n' "nginx" "$nginx_rps" "$nginx_p50" "$nginx_p99"
-printf '%-14s %14.0f %10.3f %10.3f\n' "rust-service" "$service_rps" "$service_p50" "$service_p99"
-printf '%-14s %14s %10s %10s\n' "service/nginx" "$rps_ratio" "$p50_ratio" "$p99_ratio"
+printf '\nmedian of %s rounds\n%-14s %14s %10s %10s %16s\n' "$ROUNDS" "" "requests/s" "p50 ms" "p99 ms" "CPU us/request"
+printf '%-14s %14.0f %10.3f %10.3f %16.2f\n' "nginx" "$nginx_rps" "$nginx_p50" "$nginx_p99" "$nginx_cpu"
+printf '%-14s %14.0f %10.3f %10.3f %16.2f\n' "rust-service" "$service_rps" "$service_p50" "$service_p99" "$service_cpu"
+printf '%-14s %14s %10s %10s %16s\n' "service/nginx" "$rps_ratio" "$p50_ratio" "$p99_ratio" "$cpu_ratio"
 printf '\nservice peak RSS (VmHWM): %s MB\n' "$rss_mb"
 printf 'targets: throughput >= 0.90x nginx: %s (%sx); p99 <= 1.20x nginx: %s (%sx); RSS < 30 MB: %s (%s MB)\n' \
   "$(verdict "$rps_ratio" '>=' 0.9)" "$rps_ratio" \
