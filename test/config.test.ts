@@ -270,6 +270,10 @@ describe("loadStackConfig", () => {
 });
 
 describe("the program (index.ts) on the dev stack", () => {
+    // Each test loads the program and every provider SDK afresh (index.ts reads config on import),
+    // which takes seconds on a busy two-core machine.
+    const LOAD_TIMEOUT_MS = 60_000;
+
     /** Loads index.ts afresh (it reads config on import) with the dev stack's config under mocks. */
     function runProgram(preview: boolean): { mocks: RecordingMocks; program: Record<string, pulumi.Output<string>> } {
         const mocks = new RecordingMocks(preview);
@@ -294,7 +298,7 @@ describe("the program (index.ts) on the dev stack", () => {
         expect(await new Promise((resolve) => program.namespace.apply(resolve))).toBe("rust-service-dev");
         await settledCount(mocks, 11);
         expect(pulumi.isUnknown((mocks.get("kubernetes:apps/v1:Deployment").inputs as { spec: { template: { spec: { containers: { image: unknown }[] } } } }).spec.template.spec.containers[0].image)).toBe(true);
-    });
+    }, LOAD_TIMEOUT_MS);
 
     it("registers the service under one RustService and exports its outputs", async () => {
         const { mocks, program } = runProgram(false);
@@ -327,12 +331,12 @@ describe("the program (index.ts) on the dev stack", () => {
         for (const r of mocks.resources.filter((x) => x.type !== "kubernetes:core/v1:Secret")) {
             expect(JSON.stringify(r.inputs)).not.toContain("dev-sentinel-42");
         }
-    });
+    }, LOAD_TIMEOUT_MS);
 });
 
 /** Waits until the mocks have seen `count` resources other than providers. */
 async function settledCount(mocks: RecordingMocks, count: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while (mocks.resources.filter((r) => !r.type.startsWith("pulumi:providers:")).length < count) {
         if (Date.now() > deadline) {
             throw new Error(`only ${mocks.resources.length} resources registered`);

@@ -129,7 +129,7 @@ export function constructionRecorder(): { constructed: Constructed[]; transforma
 }
 
 /** Waits until the mock monitor has seen every constructed resource (registration is asynchronous). */
-export async function settled(mocks: RecordingMocks, constructed: readonly Constructed[], timeoutMs = 10_000): Promise<void> {
+export async function settled(mocks: RecordingMocks, constructed: readonly Constructed[], timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const seen = () => constructed.every((c) => mocks.resources.some((r) => r.type === c.type && r.name === c.name));
     while (!seen()) {
