@@ -76,7 +76,8 @@ export function loadStackConfig(projectDir: string, stack: string, configFile?: 
     const known = fs
       .readdirSync(projectDir)
       .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-      .filter((s): s is string => s !== undefined);
+      .filter((s): s is string => s !== undefined)
+      .sort();
     throw new Error(`no stack file ${stackFile}; stacks here: ${known.join(", ") || "none"}`);
   }
   const projectDoc = readYaml(projectFile);
