@@ -92,109 +92,43 @@ fn accepted_values_parse_to_the_expected_settings() {
 
 #[test]
 fn bad_values_are_rejected_with_a_message_naming_the_variable_value_and_rule() {
+    const PORT: &str = "an integer from 1 to 65535";
+    const LEVEL: &str = "a level (trace, debug, info, warn, error, off)";
+    const SECONDS: &str = "a non-negative decimal number of seconds";
+    const TIMEOUT: &str = "a decimal number of seconds greater than 0";
+    const BYTES: &str = "an integer number of bytes greater than 0";
+    const HUGE: &str = "99999999999999999999999";
     let cases: &[(&str, &str, &str)] = &[
-        ("PORT", "abc", "an integer from 1 to 65535"),
-        ("PORT", "0", "an integer from 1 to 65535"),
-        ("PORT", "65536", "an integer from 1 to 65535"),
-        ("PORT", "-1", "an integer from 1 to 65535"),
-        ("PORT", "+80", "an integer from 1 to 65535"),
-        ("PORT", "80.0", "an integer from 1 to 65535"),
-        ("PORT", "", "an integer from 1 to 65535"),
-        (
-            "LOG_LEVEL",
-            "verbose",
-            "a level (trace, debug, info, warn, error, off)",
-        ),
-        (
-            "LOG_LEVEL",
-            "info,loud",
-            "a level (trace, debug, info, warn, error, off)",
-        ),
-        (
-            "LOG_LEVEL",
-            "rust_service=loud",
-            "tracing filter directives",
-        ),
-        ("LOG_LEVEL", "", "a level"),
-        ("LOG_LEVEL", " , ", "a level"),
-        (
-            "DRAIN_DELAY_SECONDS",
-            "-1",
-            "a non-negative decimal number of seconds",
-        ),
-        (
-            "DRAIN_DELAY_SECONDS",
-            "five",
-            "a non-negative decimal number of seconds",
-        ),
-        (
-            "DRAIN_DELAY_SECONDS",
-            "5s",
-            "a non-negative decimal number of seconds",
-        ),
-        (
-            "DRAIN_DELAY_SECONDS",
-            "1e3",
-            "a non-negative decimal number of seconds",
-        ),
-        (
-            "DRAIN_DELAY_SECONDS",
-            "NaN",
-            "a non-negative decimal number of seconds",
-        ),
-        (
-            "SHUTDOWN_DEADLINE_SECONDS",
-            "-0.5",
-            "a non-negative decimal number of seconds",
-        ),
-        (
-            "SHUTDOWN_DEADLINE_SECONDS",
-            "inf",
-            "a non-negative decimal number of seconds",
-        ),
-        (
-            "SHUTDOWN_DEADLINE_SECONDS",
-            ".5",
-            "a non-negative decimal number of seconds",
-        ),
-        (
-            "SHUTDOWN_DEADLINE_SECONDS",
-            "1.",
-            "a non-negative decimal number of seconds",
-        ),
-        (
-            "SHUTDOWN_DEADLINE_SECONDS",
-            "99999999999999999999999",
-            "a non-negative decimal number of seconds",
-        ),
-        ("REQUEST_TIMEOUT_SECONDS", "0", "greater than 0"),
-        ("REQUEST_TIMEOUT_SECONDS", "0.000", "greater than 0"),
-        ("REQUEST_TIMEOUT_SECONDS", "-3", "greater than 0"),
-        (
-            "BODY_LIMIT_BYTES",
-            "0",
-            "an integer number of bytes greater than 0",
-        ),
-        (
-            "BODY_LIMIT_BYTES",
-            "1MB",
-            "an integer number of bytes greater than 0",
-        ),
-        (
-            "BODY_LIMIT_BYTES",
-            "1.5",
-            "an integer number of bytes greater than 0",
-        ),
-        (
-            "BODY_LIMIT_BYTES",
-            "-5",
-            "an integer number of bytes greater than 0",
-        ),
-        (
-            "BODY_LIMIT_BYTES",
-            "99999999999999999999999",
-            "an integer number of bytes greater than 0",
-        ),
+        ("PORT", "abc", PORT),
+        ("PORT", "0", PORT),
+        ("PORT", "65536", PORT),
+        ("PORT", "-1", PORT),
+        ("PORT", "+80", PORT),
+        ("PORT", "80.0", PORT),
+        ("PORT", "", PORT),
+        ("LOG_LEVEL", "verbose", LEVEL),
+        ("LOG_LEVEL", "info,loud", LEVEL),
+        ("LOG_LEVEL", "rust_service=loud", LEVEL),
+        ("LOG_LEVEL", "", LEVEL),
+        ("LOG_LEVEL", " , ", LEVEL),
+        ("DRAIN_DELAY_SECONDS", "-1", SECONDS),
+        ("DRAIN_DELAY_SECONDS", "five", SECONDS),
+        ("DRAIN_DELAY_SECONDS", "5s", SECONDS),
+        ("DRAIN_DELAY_SECONDS", "1e3", SECONDS),
+        ("DRAIN_DELAY_SECONDS", "NaN", SECONDS),
+        ("SHUTDOWN_DEADLINE_SECONDS", "-0.5", SECONDS),
+        ("SHUTDOWN_DEADLINE_SECONDS", "inf", SECONDS),
+        ("SHUTDOWN_DEADLINE_SECONDS", ".5", SECONDS),
+        ("SHUTDOWN_DEADLINE_SECONDS", "1.", SECONDS),
+        ("SHUTDOWN_DEADLINE_SECONDS", HUGE, SECONDS),
+        ("REQUEST_TIMEOUT_SECONDS", "0", TIMEOUT),
+        ("REQUEST_TIMEOUT_SECONDS", "0.000", TIMEOUT),
+        ("REQUEST_TIMEOUT_SECONDS", "-3", TIMEOUT),
+        ("BODY_LIMIT_BYTES", "0", BYTES),
+        ("BODY_LIMIT_BYTES", "1MB", BYTES),
+        ("BODY_LIMIT_BYTES", "1.5", BYTES),
+        ("BODY_LIMIT_BYTES", "-5", BYTES),
+        ("BODY_LIMIT_BYTES", HUGE, BYTES),
     ];
     for (name, value, rule) in cases {
         let error =

@@ -101,6 +101,25 @@ async fn client_sending_its_body_too_slowly_gets_408() {
     assert_eq!(response.status, 408);
 }
 
+/// Sends `bytes` on a new connection and reads until the server closes it (at most 5 s).
+/// Returns what was received and how long the server kept the connection open.
+async fn sent_until_closed(server: &TestServer, bytes: &[u8]) -> (String, Duration) {
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .expect("connect");
+    stream.write_all(bytes).await.expect("send");
+    let started = Instant::now();
+    let mut received = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut received))
+        .await
+        .expect("connection closed by the server within 5 s")
+        .expect("read");
+    (
+        String::from_utf8_lossy(&received).into_owned(),
+        started.elapsed(),
+    )
+}
+
 #[tokio::test]
 async fn client_that_never_finishes_its_request_head_is_disconnected() {
     let server = TestServer::start(Config {
@@ -108,28 +127,11 @@ async fn client_that_never_finishes_its_request_head_is_disconnected() {
         ..fast_config()
     })
     .await;
-    let mut stream = tokio::net::TcpStream::connect(server.address)
-        .await
-        .expect("connect");
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n")
-        .await
-        .expect("partial head");
-    let started = Instant::now();
 
-    let mut rest = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    let (received, open_for) = sent_until_closed(&server, b"GET / HTTP/1.1\r\nHost: t\r\n").await;
 
-    assert!(read.is_ok(), "connection still open after 5 s");
-    assert!(
-        started.elapsed() >= Duration::from_millis(150),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(
-        !String::from_utf8_lossy(&rest).contains("200 OK"),
-        "{rest:?}"
-    );
+    assert!(open_for >= Duration::from_millis(150), "{open_for:?}");
+    assert!(!received.contains("200 OK"), "{received:?}");
 }
 
 #[tokio::test]
@@ -139,21 +141,12 @@ async fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
         ..fast_config()
     })
     .await;
-    let mut stream = tokio::net::TcpStream::connect(server.address)
-        .await
-        .expect("connect");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-        .await
-        .expect("request");
 
-    let mut everything = Vec::new();
-    let read =
-        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut everything)).await;
+    let (received, open_for) =
+        sent_until_closed(&server, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").await;
 
-    assert!(read.is_ok(), "idle connection still open after 5 s");
-    let text = String::from_utf8_lossy(&everything);
-    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    assert!(received.starts_with("HTTP/1.1 200 OK"), "{received}");
+    assert!(open_for >= Duration::from_millis(150), "{open_for:?}");
 }
 
 #[tokio::test]
