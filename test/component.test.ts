@@ -1,6 +1,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RUST_SERVICE_TYPE, RustService, RustServiceArgs } from "../components";
 import {
@@ -32,6 +34,10 @@ const T = {
 };
 
 const SENTINEL = "sentinel-9b1f0c77-do-not-leak";
+
+// A test registers ten or so resources through the mock monitor; on a loaded two-core runner that
+// has taken over 5 s (jest's default), while a hang still fails well before this.
+jest.setTimeout(30_000);
 
 let context: string;
 
@@ -110,6 +116,27 @@ describe("resource graph", () => {
         expect(deployA.spec.selector.matchLabels).not.toEqual(deployB.spec.selector.matchLabels);
         expect(await valueOf(a.serviceName)).not.toEqual(await valueOf(b.serviceName));
         expect(await valueOf(a.imageRef)).not.toEqual(await valueOf(b.imageRef));
+    });
+});
+
+describe("providers", () => {
+    it("uses the AWS and Kubernetes providers given in opts.providers for every child and the token call", async () => {
+        const mocks = installMocks();
+        const cluster = new k8s.Provider("cluster", { context: "kind-test" });
+        const eu = new aws.Provider("eu", { region: "eu-west-1" });
+        const recorder = constructionRecorder();
+        new RustService("api", { build: { context }, env: { A: "1" } }, { providers: { aws: eu, kubernetes: cluster }, transformations: [recorder.transformation] });
+        await settled(mocks, recorder.constructed);
+        const [clusterRef, euRef] = [`${await valueOf(cluster.urn)}::${await valueOf(cluster.id)}`, `${await valueOf(eu.urn)}::${await valueOf(eu.id)}`];
+        const k8sChildren = mocks.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
+        expect(k8sChildren.length).toBeGreaterThanOrEqual(5);
+        for (const child of k8sChildren) {
+            expect([child.type, child.provider]).toEqual([child.type, clusterRef]);
+        }
+        for (const child of mocks.resources.filter((r) => r.type.startsWith("aws:"))) {
+            expect([child.type, child.provider]).toEqual([child.type, euRef]);
+        }
+        expect(mocks.invokes.map((i) => i.provider)).toEqual([euRef]);
     });
 });
 

@@ -16,12 +16,16 @@ export interface Registered {
     name: string;
     /** Resolved inputs; secrets stay wrapped as `{ "4dabf...": SECRET_SIG, value }`. */
     inputs: Record<string, unknown>;
+    /** Provider reference (`urn::id`), when the resource has an explicit provider. */
+    provider?: string;
 }
 
 /** A call (invoke) as the mock monitor saw it. */
 export interface Invoked {
     token: string;
     inputs: Record<string, unknown>;
+    /** Provider reference (`urn::id`), when the call has an explicit provider. */
+    provider?: string;
 }
 
 function shortHash(value: unknown): string {
@@ -45,7 +49,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     constructor(private readonly preview = false) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider || undefined });
         const id = `${args.name}-id`;
         if (this.preview) {
             return { id, state: args.inputs };
@@ -72,7 +76,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-        this.invokes.push({ token: args.token, inputs: args.inputs });
+        this.invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider || undefined });
         if (args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken") {
             const registryId = (args.inputs.registryId as string | undefined) ?? MOCK_ACCOUNT;
             return {
