@@ -5,16 +5,17 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::Router;
 use axum::body::Bytes;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
+use axum::{BoxError, Router};
 use tower::ServiceBuilder;
+use tower::timeout::error::Elapsed;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -89,15 +90,27 @@ pub fn with_middleware(router: Router, state: &AppState) -> Router {
     // request: compose the body-agnostic layers into one, so a request pays for two boxes.
     let protections = ServiceBuilder::new()
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
-        ))
+        .layer(HandleErrorLayer::new(timeout_response))
+        // tower's timeout rather than tower-http's `TimeoutLayer`: that one polls its timer
+        // first, registering and removing a timer (and waking the I/O driver) for every
+        // request, about a tenth of the per-request CPU time in the benchmark.
+        .timeout(config.request_timeout)
         .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(DefaultBodyLimit::disable());
     router
         .layer(protections)
         .layer(from_fn_with_state(state.clone(), observe))
+}
+
+/// The only error left in the stack is the request timeout's; anything else would be a bug
+/// and is answered like a panic.
+async fn timeout_response(error: BoxError) -> StatusCode {
+    if error.is::<Elapsed>() {
+        StatusCode::REQUEST_TIMEOUT
+    } else {
+        tracing::error!(error = %error, "unexpected middleware error");
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
 }
 
 /// The panic itself has already been logged by the panic hook; the client gets a
