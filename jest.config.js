@@ -4,8 +4,8 @@
  * @type {import('jest').Config}
  */
 const shared = {
-  preset: "ts-jest",
   testEnvironment: "node",
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.jest.json" }] },
 };
 
 module.exports = {
