@@ -211,18 +211,22 @@ nginx_p99=$(median "$work/nginx.samples" 3) nginx_cpu=$(median "$work/nginx.samp
 service_rps=$(median "$work/service.samples" 1) service_p50=$(median "$work/service.samples" 2)
 service_p99=$(median "$work/service.samples" 3) service_cpu=$(median "$work/service.samples" 4)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-rps_ratio=$(ratio "$service_rps" "$nginx_rps")
-p50_ratio=$(ratio "$service_p50" "$nginx_p50")
-p99_ratio=$(ratio "$service_p99" "$nginx_p99")
-cpu_ratio=$(ratio "$service_cpu" "$nginx_cpu")
+# Ratios service/nginx per round (the two runs of a round are back to back, so they see about
+# the same background load), then the median over rounds: steadier than a ratio of medians.
+paste -d ' ' "$work/service.samples" "$work/nginx.samples" |
+  awk '{ printf "%.4f %.4f %.4f %.4f\n", $1 / $5, $2 / $6, $3 / $7, $4 / $8 }' >"$work/ratios"
+ratio() { awk -v v="$(median "$work/ratios" "$1")" 'BEGIN { printf "%.2f", v }'; }
+rps_ratio=$(ratio 1)
+p50_ratio=$(ratio 2)
+p99_ratio=$(ratio 3)
+cpu_ratio=$(ratio 4)
 rss_mb=$(awk -v kb="$service_rss_kb" 'BEGIN { printf "%.1f", kb / 1024 }')
 verdict() { if awk -v v="$1" -v t="$3" "BEGIN { exit !(v $2 t) }"; then echo "ok"; else echo "MISSED"; fi; }
 
 printf '\nmedian of %s rounds\n%-14s %14s %10s %10s %16s\n' "$ROUNDS" "" "requests/s" "p50 ms" "p99 ms" "CPU us/request"
 printf '%-14s %14.0f %10.3f %10.3f %16.2f\n' "nginx" "$nginx_rps" "$nginx_p50" "$nginx_p99" "$nginx_cpu"
 printf '%-14s %14.0f %10.3f %10.3f %16.2f\n' "rust-service" "$service_rps" "$service_p50" "$service_p99" "$service_cpu"
-printf '%-14s %14s %10s %10s %16s\n' "service/nginx" "$rps_ratio" "$p50_ratio" "$p99_ratio" "$cpu_ratio"
+printf '%-14s %14s %10s %10s %16s   (median of the per-round ratios)\n' "service/nginx" "$rps_ratio" "$p50_ratio" "$p99_ratio" "$cpu_ratio"
 printf '\nservice peak RSS (VmHWM): %s MB\n' "$rss_mb"
 printf 'targets: throughput >= 0.90x nginx: %s (%sx); p99 <= 1.20x nginx: %s (%sx); RSS < 30 MB: %s (%s MB)\n' \
   "$(verdict "$rps_ratio" '>=' 0.9)" "$rps_ratio" \
