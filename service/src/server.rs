@@ -126,7 +126,13 @@ async fn accept_until(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => stream,
                 Err(e) => {
-                    accept_failed(e).await;
+                    if must_pause(&e) {
+                        // Still watching `stop`, so a signal is not delayed by the pause.
+                        tokio::select! {
+                            () = &mut stop => return,
+                            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                    }
                     continue;
                 }
             },
@@ -147,15 +153,15 @@ async fn accept_until(
 }
 
 /// Errors about one connection are skipped. Others (such as running out of file
-/// descriptors) would repeat at once, so they are logged and retried after a pause.
-async fn accept_failed(e: io::Error) {
+/// descriptors) would repeat at once, so they are logged and accepting pauses for a second.
+fn must_pause(e: &io::Error) -> bool {
     use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
     if matches!(
         e.kind(),
         ConnectionAborted | ConnectionRefused | ConnectionReset
     ) {
-        return;
+        return false;
     }
     error!(error = %e, "cannot accept connections; retrying in 1 s");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    true
 }

@@ -2,6 +2,7 @@
 
 use std::io::Read;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -55,17 +56,24 @@ fn wait_for_exit(child: &mut Child, within: Duration) -> ExitStatus {
 }
 
 /// Minimal blocking `GET` returning the status code.
-fn status_of(port: u16, path: &str) -> u16 {
+fn try_status_of(port: u16, path: &str) -> std::io::Result<u16> {
     use std::io::Write;
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
+    )?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    response[9..12].parse().expect("status code")
+    stream.read_to_string(&mut response)?;
+    response
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))
+}
+
+fn status_of(port: u16, path: &str) -> u16 {
+    try_status_of(port, path).expect("HTTP response")
 }
 
 fn send_signal(child: &Child, signal: libc::c_int) {
@@ -250,5 +258,53 @@ fn port_already_in_use_exits_1_with_a_json_error_line() {
     assert!(
         error.starts_with(&format!("cannot listen on 0.0.0.0:{port}")),
         "{error}"
+    );
+}
+
+#[test]
+fn running_out_of_file_descriptors_pauses_accepting_and_recovers() {
+    let port = free_port();
+    let mut command = command(port);
+    command
+        .env("DRAIN_DELAY_SECONDS", "0")
+        .stdout(Stdio::piped());
+    // SAFETY: setrlimit(2) is async-signal-safe and touches only the child after fork.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 24,
+                rlim_max: 24,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let mut child = command.spawn().expect("spawn");
+    wait_until_healthy(port, &mut child);
+
+    // Idle keep-alive connections use up the descriptors; the rest wait in the backlog.
+    let hogs: Vec<std::net::TcpStream> = (0..40)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect"))
+        .collect();
+    sleep(Duration::from_millis(1500));
+    drop(hogs);
+    let until = Instant::now() + Duration::from_secs(10);
+    while try_status_of(port, "/healthz").ok() != Some(200) {
+        assert!(Instant::now() < until, "no recovery within 10 s");
+        sleep(Duration::from_millis(100));
+    }
+    send_signal(&child, libc::SIGTERM);
+    let status = wait_for_exit(&mut child, Duration::from_secs(5));
+
+    assert_eq!(status.code(), Some(0));
+    let lines = log_lines(&mut child);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "cannot accept connections; retrying in 1 s"),
+        "{lines:?}"
     );
 }
