@@ -43,14 +43,19 @@ export function minimumReplicas(workload: StackResource, resources: readonly Sta
     const name = objectName(workload.props);
     const kind = kindOf(workload.type);
     const namespace = namespaceOf(workload.props);
-    const hpa = resources.find(
+    const autoscalers = resources.filter(
         (r) =>
             HPA_TYPES.includes(r.type) &&
             sameNamespace(namespaceOf(r.props), namespace) &&
-            at(r.props, "spec", "scaleTargetRef", "kind") === kind &&
-            name !== undefined &&
-            at(r.props, "spec", "scaleTargetRef", "name") === name,
+            at(r.props, "spec", "scaleTargetRef", "kind") === kind,
     );
+    const hpa = autoscalers.find((r) => name !== undefined && at(r.props, "spec", "scaleTargetRef", "name") === name);
+    // During preview an autoscaler's target is often the workload's auto-generated name, not known
+    // yet: it may own this workload's replica count, so the count cannot be decided.
+    const pending = autoscalers.find((r) => isUnknown(at(r.props, "spec", "scaleTargetRef", "name")));
+    if (hpa === undefined && pending !== undefined) {
+        return { replicas: UNKNOWN, from: `HorizontalPodAutoscaler "${pending.name}", whose target is not known yet` };
+    }
     if (hpa !== undefined) {
         const min = at(hpa.props, "spec", "minReplicas");
         return {

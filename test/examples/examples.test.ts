@@ -136,6 +136,19 @@ describe("examples/two-services evaluated under mocks", () => {
     expect(fs.existsSync(path.join(twoServicesPlan, "kubernetes", "horizontalpodautoscaler-greeter.yaml"))).toBe(false);
   });
 
+  it("passes the policy pack offline, counting the autoscaler whose target name only the cluster knows", async () => {
+    const result = await runAsync(path.join(repoRoot, "node_modules", ".bin", "ts-node"), [
+      "--transpile-only",
+      "policy/offline.ts",
+      "--stack",
+      "dev",
+      "--project-dir",
+      twoServices,
+    ]);
+    expect(result.output).toMatch(/^policy check of stack dev: 0 mandatory and 0 advisory violation\(s\) in .*1 HorizontalPodAutoscaler/m);
+    expect(result.status).toBe(0);
+  });
+
   itNeeding("python3")("renders manifests that pass the Kubernetes schemas", () => {
     const result = runScript("scripts/validate-manifests.sh", [path.join(twoServicesPlan, "kubernetes"), path.join(consumerPlan, "kubernetes")]);
     if (result.status !== 0) throw new Error(describeRun(result));

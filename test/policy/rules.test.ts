@@ -199,6 +199,7 @@ const stackCases: StackCase[] = [
     { rule: "workload-replicas", title: "one replica below a configured minimum of 1", resources: stackWith(setReplicas(1)), config: { minReplicas: 1 } },
     { rule: "workload-replicas", title: "one replica", resources: stackWith(setReplicas(1)), fails: 'Deployment "web" runs 1 replica(s) (spec.replicas)' },
     { rule: "workload-replicas", title: "replicas unset", resources: stackWith(setReplicas(undefined)), fails: "(spec.replicas (unset, defaults to 1))" },
+    { rule: "workload-replicas", title: "an autoscaler whose target name is not known yet (preview)", resources: stackWith((rs) => { setReplicas(undefined)(rs); const h = hpa(2); (h.props.spec as { scaleTargetRef: Record<string, unknown> }).scaleTargetRef.name = UNKNOWN; rs.push(h); }) },
     { rule: "workload-replicas", title: "an autoscaler allowing one replica", resources: stackWith((rs) => { setReplicas(undefined)(rs); rs.push(hpa(undefined)); }), fails: 'minReplicas of HorizontalPodAutoscaler "web"' },
     { rule: "workload-replicas", title: "three replicas below a configured minimum of 4", resources: stackWith(setReplicas(3)), config: { minReplicas: 4 }, fails: "at least 4" },
     // workload-disruption-budget
