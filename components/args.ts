@@ -149,3 +149,17 @@ export const DEFAULTS = Object.freeze({
 export function bundledServiceContext(): string {
     return path.relative(process.cwd(), path.join(__dirname, "..", "service")) || ".";
 }
+
+/** The build context and Dockerfile a build uses: the given ones, else the bundled service and `<context>/Dockerfile`. */
+export function resolveBuildPaths(build: RustServiceBuildArgs = {}): { context: string; dockerfile: string } {
+    const context = build.context ?? bundledServiceContext();
+    return { context, dockerfile: build.dockerfile ?? path.join(context, "Dockerfile") };
+}
+
+/** Requests and limits with every unset quantity taken from {@link DEFAULT_RESOURCES}. */
+export function resolveResources(resources: RustServiceResources = {}): { requests: Required<RustServiceResourceQuantities>; limits: Required<RustServiceResourceQuantities> } {
+    return {
+        requests: { ...DEFAULT_RESOURCES.requests, ...resources.requests },
+        limits: { ...DEFAULT_RESOURCES.limits, ...resources.limits },
+    };
+}

@@ -1,9 +1,8 @@
-import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, DEFAULT_RESOURCES, RustServiceArgs, bundledServiceContext } from "./args";
+import { DEFAULTS, RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
 import { buildFingerprint } from "./contextHash";
 import {
     buildLabels,
@@ -122,8 +121,7 @@ export class RustService extends pulumi.ComponentResource {
             })),
         ];
 
-        const requests = { ...DEFAULT_RESOURCES.requests, ...args.resources?.requests };
-        const limits = { ...DEFAULT_RESOURCES.limits, ...args.resources?.limits };
+        const { requests, limits } = resolveResources(args.resources);
         const httpGet = (probePath: string) => ({ path: probePath, port: settings.port, scheme: "HTTP" });
 
         this.deployment = new k8s.apps.v1.Deployment(
@@ -279,8 +277,7 @@ export class RustService extends pulumi.ComponentResource {
 
     private buildAndPush(name: string, args: RustServiceArgs): PushedImage & { image: docker.Image; repository?: aws.ecr.Repository } {
         const build = args.build ?? {};
-        const context = build.context ?? bundledServiceContext();
-        const dockerfile = build.dockerfile ?? path.join(context, "Dockerfile");
+        const { context, dockerfile } = resolveBuildPaths(build);
         const platform = build.platform ?? DEFAULTS.platform;
         const tag =
             build.tag ??

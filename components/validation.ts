@@ -1,7 +1,6 @@
 import * as fs from "fs";
-import * as path from "path";
 import { z } from "zod";
-import { RustServiceArgs, DEFAULT_RESOURCES, bundledServiceContext } from "./args";
+import { RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
 import {
     DIGEST_PINNED_IMAGE,
     DNS1035_LABEL,
@@ -211,17 +210,14 @@ function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
         ctx.add("registry", "needs both `username` and `password`, or neither for a registry without authentication");
     }
     const build = args.build ?? {};
-    const context = build.context ?? bundledServiceContext();
+    const { context, dockerfile } = resolveBuildPaths(build);
     if (build.context !== undefined && !isDirectory(context)) {
         ctx.add("build.context", `must be an existing directory (relative to ${process.cwd()}), got ${JSON.stringify(context)}`);
-    } else {
-        const dockerfile = build.dockerfile ?? path.join(context, "Dockerfile");
-        if (!fs.existsSync(dockerfile)) {
-            ctx.add(
-                build.dockerfile !== undefined ? "build.dockerfile" : "build.context",
-                `must lead to an existing Dockerfile (paths are relative to the program's working directory, not the context), got ${JSON.stringify(dockerfile)}`,
-            );
-        }
+    } else if (!fs.existsSync(dockerfile)) {
+        ctx.add(
+            build.dockerfile !== undefined ? "build.dockerfile" : "build.context",
+            `must lead to an existing Dockerfile (paths are relative to the program's working directory, not the context), got ${JSON.stringify(dockerfile)}`,
+        );
     }
     for (const key of Object.keys(build.args ?? {})) {
         if (SECRET_LIKE_NAME.test(key)) {
@@ -239,8 +235,7 @@ function isDirectory(dir: string): boolean {
 }
 
 function checkResources(args: RustServiceArgs, ctx: Ctx): void {
-    const requests = { ...DEFAULT_RESOURCES.requests, ...args.resources?.requests };
-    const limits = { ...DEFAULT_RESOURCES.limits, ...args.resources?.limits };
+    const { requests, limits } = resolveResources(args.resources);
     for (const kind of ["cpu", "memory"] as const) {
         const request = parseQuantity(requests[kind]);
         const limit = parseQuantity(limits[kind]);
