@@ -57,7 +57,7 @@ wait_for() {
 # 1. Packages
 # ---------------------------------------------------------------------------------------------
 missing=()
-for pkg in docker.io docker-registry debootstrap curl ca-certificates; do
+for pkg in docker.io docker-registry debootstrap curl ca-certificates procps; do
   if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed" ]]; then
     missing+=("$pkg")
   fi
@@ -71,7 +71,7 @@ if ((${#missing[@]})); then
     die "apt-get install ${missing[*]} failed (full log: $LOG_DIR/apt-get.log)"
   }
 else
-  log "packages present: docker.io docker-registry debootstrap curl ca-certificates"
+  log "packages present: docker.io docker-registry debootstrap curl ca-certificates procps"
 fi
 [[ -x $DOCKER_BIN ]] || die "$DOCKER_BIN is missing; Debian's docker.io installs it (it has BuildKit built in)"
 
@@ -167,6 +167,7 @@ else
 
   rootfs_tar="$CACHE_DIR/debootstrap-$suite-minbase.tar"
   if [[ ! -f $rootfs_tar ]]; then
+    # shellcheck disable=SC2016 # $(REPO_URI) is apt's placeholder syntax, not a shell expansion
     mirror="$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null | awk -v s="$suite" '$2 == s { print $1; exit }')"
     mirror="${mirror:-http://deb.debian.org/debian/}"
     rootfs="$CACHE_DIR/rootfs.tmp"
