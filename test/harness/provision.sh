@@ -135,6 +135,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 # 4. Builder base image
 # ---------------------------------------------------------------------------------------------
+[[ -f $DOCKERFILE ]] || die "$DOCKERFILE not found (set DOCKERFILE to the service Dockerfile)"
 base_image="$(sed -nE 's/^FROM[[:space:]]+(--platform=[^[:space:]]+[[:space:]]+)?(rust:[^[:space:]]+).*/\2/p' "$DOCKERFILE" | head -n1)"
 [[ -n $base_image ]] || die "no 'FROM rust:<version>-slim-<suite>' line in $DOCKERFILE"
 [[ $base_image =~ ^rust:([0-9]+\.[0-9]+\.[0-9]+)-slim-([a-z]+)$ ]] ||

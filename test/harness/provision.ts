@@ -81,10 +81,17 @@ export async function ensureProvisioned(): Promise<() => Promise<void>> {
 
   const stateDir = mkdtempSync(path.join(os.tmpdir(), "rust-service-provision-"));
   const startedFile = path.join(stateDir, "started");
-  await runScript("provision.sh", { ...process.env, HARNESS_STARTED_FILE: startedFile, REGISTRY_ADDR: registryAddr });
-  return async () => {
+  const stop = async () => {
     const started = readFileSync(startedFile, { encoding: "utf8", flag: "a+" }).trim();
     if (started) await runScript("stop.sh", process.env, [startedFile]);
     rmSync(stateDir, { recursive: true, force: true });
   };
+  try {
+    await runScript("provision.sh", { ...process.env, HARNESS_STARTED_FILE: startedFile, REGISTRY_ADDR: registryAddr });
+  } catch (error) {
+    // A half-finished run may already have started a daemon: stop it before failing.
+    await stop();
+    throw error;
+  }
+  return stop;
 }
