@@ -33,6 +33,7 @@ export const CONFIG_KEYS = {
     forceDelete: "boolean",
     untaggedImageExpiryDays: "integer",
     keepLastImages: "integer",
+    repositoryTags: "array",
     existingRepositoryUrl: "string",
     registryServer: "string",
     registryRepository: "string",
@@ -156,6 +157,7 @@ const ARG_TO_KEY: [string, ConfigKey][] = [
     ["repository.forceDelete", "forceDelete"],
     ["repository.untaggedImageExpiryDays", "untaggedImageExpiryDays"],
     ["repository.keepLastImages", "keepLastImages"],
+    ["repository.tags", "repositoryTags"],
     ["registry.server", "registryServer"],
     ["registry.repository", "registryRepository"],
     ["registry.username", "registryUsername"],
@@ -177,7 +179,16 @@ const ARG_TO_KEY: [string, ConfigKey][] = [
     ["settings.bodyLimitBytes", "bodyLimitBytes"],
 ];
 
-const REPOSITORY_KEYS: ConfigKey[] = ["repositoryName", "imageTagMutability", "scanOnPush", "kmsKeyArn", "forceDelete", "untaggedImageExpiryDays", "keepLastImages"];
+const REPOSITORY_KEYS: ConfigKey[] = [
+    "repositoryName",
+    "imageTagMutability",
+    "scanOnPush",
+    "kmsKeyArn",
+    "forceDelete",
+    "untaggedImageExpiryDays",
+    "keepLastImages",
+    "repositoryTags",
+];
 
 /** The stack config key (and entry name) an arg path such as `settings.port` or `env.FOO` comes from. */
 export function configKeyForArg(argPath: string): string {
@@ -260,7 +271,7 @@ export function parseStackConfig(
     const v = values as ConfigValues;
     const differs = (key: ConfigKey) => JSON.stringify(v[key]) !== JSON.stringify(defaults[key]);
 
-    const pairs = (key: "env" | "secretEnv" | "buildArgs"): Record<string, string> => {
+    const pairs = (key: "env" | "secretEnv" | "buildArgs" | "repositoryTags"): Record<string, string> => {
         const { values: record, problems: pairProblems } = parseEnvPairs(v[key]);
         problems.push(...pairProblems.map((p) => `\`${PROJECT}:${key}\` ${p}`));
         return record;
@@ -268,6 +279,7 @@ export function parseStackConfig(
     const env = pairs("env");
     const secretEnvPlain = pairs("secretEnv");
     const buildArgs = pairs("buildArgs");
+    const repositoryTags = pairs("repositoryTags");
     const optional = (value: string) => (value === "" ? undefined : value);
 
     const buildKeys: ConfigKey[] = ["buildContext", "dockerfile", "platform", "buildTarget", "buildArgs", "cacheFrom", "imageTag"];
@@ -304,6 +316,7 @@ export function parseStackConfig(
                       forceDelete: repositoryField("forceDelete") ? v.forceDelete : undefined,
                       untaggedImageExpiryDays: repositoryField("untaggedImageExpiryDays") ? v.untaggedImageExpiryDays : undefined,
                       keepLastImages: repositoryField("keepLastImages") ? v.keepLastImages : undefined,
+                      tags: repositoryField("repositoryTags") && Object.keys(repositoryTags).length > 0 ? repositoryTags : undefined,
                   }
                 : undefined,
         existingRepositoryUrl: optional(v.existingRepositoryUrl),

@@ -158,6 +158,13 @@ describe("parseStackConfig", () => {
         });
     });
 
+    it("passes repository tags to the ECR repository it creates, so a stack can declare mutable tags deliberate", () => {
+        const { args } = parseStackConfig({ imageTagMutability: "MUTABLE", repositoryTags: '["mutable-tags-reason=dev re-pushes :dev","team=payments"]' });
+        expect(args.repository).toMatchObject({ imageTagMutability: "MUTABLE", tags: { "mutable-tags-reason": "dev re-pushes :dev", team: "payments" } });
+        expect(parseStackConfig({}).args.repository!.tags).toBeUndefined();
+        expect(problemsOf({ repositoryTags: '["team"]' })).toEqual(["`rust-service:repositoryTags` entry 0 must have the form NAME=value"]);
+    });
+
     it("wraps secret env values and the registry password as Pulumi secrets", async () => {
         const { args } = parseStackConfig(
             { secretEnv: '["APP_TOKEN=s3cr3t"]', registryServer: "127.0.0.1:5000", registryRepository: "rust-service", registryUsername: "ci", registryPassword: "pw" },
@@ -199,6 +206,7 @@ describe("parseStackConfig", () => {
         ["autoscaling min above max", { autoscaling: "true", autoscalingMinReplicas: "6", autoscalingMaxReplicas: "3" }, "`rust-service:autoscalingMinReplicas` must be <= `rust-service:autoscalingMaxReplicas` (3), got 6"],
         ["an existing repository and a registry", { existingRepositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api", registryServer: "127.0.0.1:5000", registryRepository: "api" }, "`rust-service:registryServer` and `rust-service:existingRepositoryUrl` are mutually exclusive"],
         ["an ECR setting with another registry", { registryServer: "127.0.0.1:5000", registryRepository: "api", forceDelete: "true" }, "configures the ECR repository the component creates"],
+        ["repository tags with an existing repository", { existingRepositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api", repositoryTags: '["team=x"]' }, "configures the ECR repository the component creates"],
         ["a build setting with a prebuilt image", { image: `ghcr.io/acme/api@sha256:${digest}`, platform: "linux/arm64" }, "`rust-service:image` and `rust-service:buildContext` are mutually exclusive"],
         ["an unpinned image", { image: "ghcr.io/acme/api:latest" }, "`rust-service:image` must be pinned by digest"],
         ["an instance name with capitals", { instanceName: "RustService" }, "`rust-service:instanceName` must be a DNS-1035 label"],
