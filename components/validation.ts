@@ -1,6 +1,7 @@
 import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
+import { DEFAULTS, RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
 import {
     DIGEST_PINNED_IMAGE,
     DNS1035_LABEL,
@@ -50,7 +51,8 @@ const quantities = (cpuExample: string, memoryExample: string) =>
 
 const stringMap = z.record(z.string(), z.string({ error: "must be a string" }));
 
-const secretValue = z.custom((value) => value !== undefined && value !== null, {
+// A pulumi.Input<string>: the value itself, an Output or a promise (whose content is checked by Kubernetes).
+const secretValue = z.custom((value) => typeof value === "string" || pulumi.Output.isInstance(value) || value instanceof Promise, {
     error: "must be a string or a pulumi.Output<string> (pulumi.secret(...))",
 });
 
@@ -261,6 +263,16 @@ function checkScaling(args: RustServiceArgs, ctx: Ctx): void {
     }
 }
 
+/** Namespaces every cluster has; creating one fails with "already exists". */
+const BUILT_IN_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+function checkNamespace(args: RustServiceArgs, ctx: Ctx): void {
+    const namespace = args.namespace ?? DEFAULTS.namespace;
+    if (args.createNamespace === true && BUILT_IN_NAMESPACES.includes(namespace)) {
+        ctx.add("createNamespace", `cannot create the built-in namespace ${JSON.stringify(namespace)}, which every cluster already has: set it to false or choose another \`namespace\``);
+    }
+}
+
 function checkLabels(args: RustServiceArgs, ctx: Ctx): void {
     for (const [key, value] of Object.entries(args.labels ?? {})) {
         if (OWNED_LABEL_KEYS.includes(key)) {
@@ -312,7 +324,7 @@ export function rustServiceArgsProblems(name: string, args: RustServiceArgs): Ar
     const typed = new Set(problems.map((p) => p.path));
     const reported = (p: string) => [...typed].some((t) => p === t || p.startsWith(`${t}.`));
     const crossCtx: Ctx = { add: (p, message) => reported(p) || problems.push({ path: p, message }) };
-    for (const check of [checkImageSource, checkEnv, checkResources, checkScaling, checkLabels]) {
+    for (const check of [checkImageSource, checkEnv, checkNamespace, checkResources, checkScaling, checkLabels]) {
         try {
             check(args ?? {}, crossCtx);
         } catch {
