@@ -9,7 +9,6 @@ use axum::body::Bytes;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
@@ -20,7 +19,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::routes;
-use crate::telemetry::observe;
+use crate::telemetry::ObserveLayer;
 
 /// Whether the instance should receive new traffic. Starts ready; flips once, when
 /// draining begins.
@@ -88,7 +87,8 @@ pub fn with_middleware(router: Router, state: &AppState) -> Router {
     let config = &state.config;
     // Each `Router::layer` call boxes every route once more, and the boxes are cloned per
     // request: compose the body-agnostic layers into one `Router::layer` call.
-    let protections = ServiceBuilder::new()
+    let stack = ServiceBuilder::new()
+        .layer(ObserveLayer::new(state.clone()))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(HandleErrorLayer::new(timeout_response))
         // tower's timeout rather than tower-http's `TimeoutLayer`: that one polls its timer
@@ -97,9 +97,7 @@ pub fn with_middleware(router: Router, state: &AppState) -> Router {
         .timeout(config.request_timeout)
         .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(DefaultBodyLimit::disable());
-    router
-        .layer(protections)
-        .layer(from_fn_with_state(state.clone(), observe))
+    router.layer(stack)
 }
 
 /// The only error left in the stack is the request timeout's; anything else would be a bug

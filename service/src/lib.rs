@@ -4,6 +4,7 @@
 pub mod app;
 pub mod config;
 pub mod healthcheck;
+pub mod json_log;
 pub mod metrics;
 pub mod routes;
 pub mod server;

@@ -72,9 +72,9 @@ impl Metrics {
     }
 
     /// Counts one answered request and records its latency.
-    pub fn record(&self, method: &Method, route: &str, status: u16, latency: Duration) {
+    pub fn record(&self, method: &'static str, route: &str, status: u16, latency: Duration) {
         let labels = RequestLabels {
-            method: method_label(method),
+            method,
             route: route.to_owned(),
             status,
         };

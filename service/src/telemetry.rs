@@ -6,12 +6,20 @@ use std::io;
 use std::os::fd::AsFd;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use axum::extract::MatchedPath;
+use axum::http::{Request, Response};
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::app::AppState;
+use crate::json_log::JsonLines;
 use crate::metrics::{UNMATCHED_ROUTE, method_label};
 
 /// Installs the global JSON subscriber writing to stdout, filtered by `filter` (a
@@ -24,13 +32,9 @@ pub fn init(filter: &str) -> io::Result<()> {
     // with two workers.) Lines shorter than PIPE_BUF (4 KiB) reach a pipe atomically, so
     // concurrent lines do not interleave.
     let stdout = File::from(io::stdout().as_fd().try_clone_to_owned()?);
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_env_filter(EnvFilter::builder().parse_lossy(filter))
-        .with_writer(stdout)
+    tracing_subscriber::registry()
+        .with(EnvFilter::builder().parse_lossy(filter))
+        .with(JsonLines::new(stdout))
         .init();
     log_panics();
     Ok(())
@@ -54,30 +58,110 @@ fn log_panics() {
     }));
 }
 
-/// Middleware: logs one line per request (method, route template, status, latency) and
-/// records the same figures in the request metrics. It runs outermost, so it sees the
+/// Middleware layer: logs one line per request (method, route template, status, latency)
+/// and records the same figures in the request metrics. It runs outermost, so it sees the
 /// statuses produced by the timeout, body-limit and panic layers too.
-pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    // A cheap reference-counted copy of the template, not a new string.
-    let matched = request.extensions().get::<MatchedPath>().cloned();
+///
+/// A plain tower layer rather than `axum::middleware::from_fn`, which boxes the inner
+/// service and its future for every request; this one wraps the inner future in place.
+#[derive(Clone, Debug)]
+pub struct ObserveLayer {
+    state: AppState,
+}
 
-    let response = next.run(request).await;
+impl ObserveLayer {
+    /// Records into `state`'s metrics.
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
 
-    let latency = started.elapsed();
-    let status = response.status().as_u16();
-    let route = matched
-        .as_ref()
-        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
-    state.metrics.record(&method, route, status, latency);
-    tracing::info!(
-        method = method_label(&method),
-        route,
-        status,
-        // Microsecond resolution; more digits would only be noise.
-        latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3,
-        "request"
-    );
-    response
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// The service made by [`ObserveLayer`].
+#[derive(Clone, Debug)]
+pub struct Observe<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Observe<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ObserveFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let started = Instant::now();
+        let method = method_label(request.method());
+        // A cheap reference-counted copy of the template, not a new string.
+        let matched = request.extensions().get::<MatchedPath>().cloned();
+        ObserveFuture {
+            inner: self.inner.call(request),
+            state: self.state.clone(),
+            started,
+            method,
+            matched,
+        }
+    }
+}
+
+pin_project! {
+    /// Response future of [`Observe`]: the inner future, then the log line and metrics.
+    pub struct ObserveFuture<F> {
+        #[pin]
+        inner: F,
+        state: AppState,
+        started: Instant,
+        method: &'static str,
+        matched: Option<MatchedPath>,
+    }
+}
+
+impl<F, ResBody, E> Future for ObserveFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        // Errors never reach here: the layers below turn every failure into a response.
+        if let Ok(response) = &result {
+            let latency = this.started.elapsed();
+            let status = response.status().as_u16();
+            let route = this
+                .matched
+                .as_ref()
+                .map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
+            this.state
+                .metrics
+                .record(this.method, route, status, latency);
+            tracing::info!(
+                method = *this.method,
+                route,
+                status,
+                // Microsecond resolution; more digits would only be noise.
+                latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3,
+                "request"
+            );
+        }
+        Poll::Ready(result)
+    }
 }
