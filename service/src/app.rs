@@ -5,14 +5,12 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use axum::Router;
 use axum::body::Bytes;
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{BoxError, Router};
 use tower::ServiceBuilder;
-use tower::timeout::error::Elapsed;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -20,6 +18,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::telemetry::ObserveLayer;
+use crate::timeout::RequestTimeoutLayer;
 
 /// Whether the instance should receive new traffic. Starts ready; flips once, when
 /// draining begins.
@@ -90,25 +89,13 @@ pub fn with_middleware(router: Router, state: &AppState) -> Router {
     let stack = ServiceBuilder::new()
         .layer(ObserveLayer::new(state.clone()))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(HandleErrorLayer::new(timeout_response))
-        // tower's timeout rather than tower-http's `TimeoutLayer`: that one polls its timer
-        // before the handler, so every request, even one answered at once, inserts and
-        // removes a timer and wakes the I/O driver (an extra system call per request).
-        .timeout(config.request_timeout)
+        // Not tower-http's `TimeoutLayer`: that one polls its timer before the handler, so
+        // every request, even one answered at once, inserts and removes a timer and wakes
+        // the I/O driver (an extra system call per request). See `crate::timeout`.
+        .layer(RequestTimeoutLayer::new(config.request_timeout))
         .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(DefaultBodyLimit::disable());
     router.layer(stack)
-}
-
-/// The only error left in the stack is the request timeout's; anything else would be a bug
-/// and is answered like a panic.
-async fn timeout_response(error: BoxError) -> StatusCode {
-    if error.is::<Elapsed>() {
-        StatusCode::REQUEST_TIMEOUT
-    } else {
-        tracing::error!(error = %error, "unexpected middleware error");
-        StatusCode::INTERNAL_SERVER_ERROR
-    }
 }
 
 /// The panic itself has already been logged by the panic hook; the client gets a

@@ -10,6 +10,7 @@ pub mod routes;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;
+pub mod timeout;
 
 pub use app::{AppState, app};
 pub use config::Config;
