@@ -5,6 +5,7 @@
 #
 #   bash bench/image.sh            # all figures
 #   STARTS=10 bash bench/image.sh  # more start-up samples (default 5)
+#   REF=HEAD bash bench/image.sh   # service/ as committed, ignoring uncommitted edits
 #
 # Figures:
 #   1. final image size vs the stripped binary inside it, and their ratio (target <= 1.15x, < 10 MB);
@@ -56,10 +57,16 @@ build() { # build <log file> [extra docker build flags...]
 "$DOCKER" version --format '{{.Server.Version}}' >/dev/null || { echo "no Docker Engine answers ($DOCKER)" >&2; exit 1; }
 echo "rust-service image benchmark ($(date -u +%FT%TZ), $(nproc) CPUs, docker $("$DOCKER" version --format '{{.Server.Version}}'))"
 
-# Copy of the build context (what .dockerignore lets through, plus the Dockerfile), so the one-line
-# change below never touches the working tree.
+# Copy of the build context, so the one-line change below never touches the working tree: the
+# working tree's service/ by default, or service/ at a commit with REF=<commit>.
 mkdir -p "$work/service"
-tar -C "$REPO_ROOT/service" --exclude=./target -cf - . | tar -C "$work/service" -xf -
+if [[ -n ${REF:-} ]]; then
+  git -C "$REPO_ROOT" archive "$REF" service | tar -C "$work" -xf -
+  echo "context: service/ at $(git -C "$REPO_ROOT" rev-parse --short "$REF")"
+else
+  tar -C "$REPO_ROOT/service" --exclude=./target -cf - . | tar -C "$work/service" -xf -
+  echo "context: service/ in the working tree"
+fi
 
 echo
 echo "== build times"
