@@ -5,12 +5,15 @@
 #
 #   bash bench/service.sh                    # defaults below
 #   DURATION=30s ROUNDS=5 CONNECTIONS=128 bash bench/service.sh
+#   BASELINE=/path/to/older/rust-service bash bench/service.sh   # also load an older build
 #
 # Fairness (see docs/service.md):
 # - Same CPUs and the same number of workers: the servers are pinned to SERVER_CPUS with as many
 #   tokio worker threads as nginx worker processes; wrk is pinned to the other CPUs.
 # - Same response: nginx returns the exact JSON document the service serves on GET /, with the
 #   same content type, and keeps connections alive as long as the service does.
+# - BASELINE (optional): another rust-service binary, run with the same settings and loaded in
+#   the same rounds, so that before/after figures of a change share the background load.
 # - Same logging: with LOGS=on (default) both write one access-log line per request to /dev/null
 #   (the service its JSON line on stdout, nginx its combined-format access_log); with LOGS=off
 #   neither logs (service LOG_LEVEL=warn, nginx access_log off).
@@ -27,6 +30,8 @@ WRK_THREADS=${WRK_THREADS:-1}
 LOGS=${LOGS:-on}
 SERVICE_PORT=${SERVICE_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
+BASELINE=${BASELINE:-}
+BASELINE_PORT=${BASELINE_PORT:-18082}
 if [ "$(nproc)" -ge 2 ]; then
   SERVER_CPUS=${SERVER_CPUS:-0}
   WRK_CPUS=${WRK_CPUS:-1-$(($(nproc) - 1))}
@@ -57,7 +62,11 @@ need wrk wrk
 need nginx nginx-light
 need taskset util-linux
 
-for port in "$SERVICE_PORT" "$NGINX_PORT"; do
+if [ -n "$BASELINE" ] && [ ! -x "$BASELINE" ]; then
+  echo "BASELINE must be an executable rust-service binary, got '$BASELINE'" >&2
+  exit 2
+fi
+for port in "$SERVICE_PORT" "$NGINX_PORT" ${BASELINE:+"$BASELINE_PORT"}; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is already in use; set SERVICE_PORT / NGINX_PORT" >&2
     exit 1
@@ -95,6 +104,16 @@ PORT=$SERVICE_PORT LOG_LEVEL=$service_log_level TOKIO_WORKER_THREADS=$workers DR
 service_pid=$!
 pids+=("$service_pid")
 wait_for_port "$SERVICE_PORT"
+servers=(nginx service)
+if [ -n "$BASELINE" ]; then
+  echo "==> starting the baseline $BASELINE on 127.0.0.1:$BASELINE_PORT (same settings)" >&2
+  PORT=$BASELINE_PORT LOG_LEVEL=$service_log_level TOKIO_WORKER_THREADS=$workers DRAIN_DELAY_SECONDS=0 \
+    taskset -c "$SERVER_CPUS" "$BASELINE" >/dev/null &
+  baseline_pid=$!
+  pids+=("$baseline_pid")
+  wait_for_port "$BASELINE_PORT"
+  servers+=(baseline)
+fi
 
 # nginx answers exactly the bytes the service answers on GET /.
 exec 3<>"/dev/tcp/127.0.0.1/$SERVICE_PORT"
@@ -190,13 +209,16 @@ median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END
 
 echo "==> $ROUNDS rounds of wrk -t $WRK_THREADS -c $CONNECTIONS -d $DURATION --latency per server (each after a $WARMUP warm-up), wrk on CPUs $WRK_CPUS" >&2
 for round in $(seq "$ROUNDS"); do
-  # Alternate the order so that a burst of background load does not always hit the same server.
-  order=(nginx service)
-  if [ $((round % 2)) -eq 0 ]; then order=(service nginx); fi
+  # Rotate the order so that a burst of background load does not always hit the same server.
+  shift_by=$(((round - 1) % ${#servers[@]}))
+  order=("${servers[@]:shift_by}" "${servers[@]:0:shift_by}")
   for name in "${order[@]}"; do
     if [ "$name" = nginx ]; then
       port=$NGINX_PORT
       read -r -a server_pids <<<"$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"
+    elif [ "$name" = baseline ]; then
+      port=$BASELINE_PORT
+      server_pids=("$baseline_pid")
     else
       port=$SERVICE_PORT
       server_pids=("$service_pid")
@@ -227,6 +249,19 @@ printf '\nmedian of %s rounds\n%-14s %14s %10s %10s %16s\n' "$ROUNDS" "" "reques
 printf '%-14s %14.0f %10.3f %10.3f %16.2f\n' "nginx" "$nginx_rps" "$nginx_p50" "$nginx_p99" "$nginx_cpu"
 printf '%-14s %14.0f %10.3f %10.3f %16.2f\n' "rust-service" "$service_rps" "$service_p50" "$service_p99" "$service_cpu"
 printf '%-14s %14s %10s %10s %16s   (median of the per-round ratios)\n' "service/nginx" "$rps_ratio" "$p50_ratio" "$p99_ratio" "$cpu_ratio"
+if [ -n "$BASELINE" ]; then
+  paste -d ' ' "$work/baseline.samples" "$work/nginx.samples" |
+    awk '{ printf "%.4f %.4f %.4f %.4f\n", $1 / $5, $2 / $6, $3 / $7, $4 / $8 }' >"$work/baseline-ratios"
+  paste -d ' ' "$work/service.samples" "$work/baseline.samples" |
+    awk '{ printf "%.4f %.4f %.4f %.4f\n", $1 / $5, $2 / $6, $3 / $7, $4 / $8 }' >"$work/change-ratios"
+  baseline_ratio() { awk -v v="$(median "$work/baseline-ratios" "$1")" 'BEGIN { printf "%.2f", v }'; }
+  change_ratio() { awk -v v="$(median "$work/change-ratios" "$1")" 'BEGIN { printf "%.2f", v }'; }
+  printf '%-14s %14.0f %10.3f %10.3f %16.2f\n' "baseline" "$(median "$work/baseline.samples" 1)" \
+    "$(median "$work/baseline.samples" 2)" "$(median "$work/baseline.samples" 3)" "$(median "$work/baseline.samples" 4)"
+  printf '%-14s %14s %10s %10s %16s\n' "baseline/nginx" "$(baseline_ratio 1)" "$(baseline_ratio 2)" "$(baseline_ratio 3)" "$(baseline_ratio 4)"
+  printf '%-14s %14s %10s %10s %16s\n' "service/base" "$(change_ratio 1)" "$(change_ratio 2)" "$(change_ratio 3)" "$(change_ratio 4)"
+  printf 'baseline peak RSS (VmHWM): %s MB\n' "$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$baseline_pid/status")"
+fi
 printf '\nservice peak RSS (VmHWM): %s MB\n' "$rss_mb"
 printf 'targets: throughput >= 0.90x nginx: %s (%sx); p99 <= 1.20x nginx: %s (%sx); RSS < 30 MB: %s (%s MB)\n' \
   "$(verdict "$rps_ratio" '>=' 0.9)" "$rps_ratio" \
