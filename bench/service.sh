@@ -209,9 +209,17 @@ median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END
 
 echo "==> $ROUNDS rounds of wrk -t $WRK_THREADS -c $CONNECTIONS -d $DURATION --latency per server (each after a $WARMUP warm-up), wrk on CPUs $WRK_CPUS" >&2
 for round in $(seq "$ROUNDS"); do
-  # Rotate the order so that a burst of background load does not always hit the same server.
-  shift_by=$(((round - 1) % ${#servers[@]}))
-  order=("${servers[@]:shift_by}" "${servers[@]:0:shift_by}")
+  # Vary the order so that a burst of background load does not always hit the same server, and
+  # (with a baseline) so that no server always runs right after the same other one: with three
+  # servers, 6 rounds go through all 6 orders.
+  if [ -n "$BASELINE" ]; then
+    orders=("nginx service baseline" "service baseline nginx" "baseline nginx service"
+      "nginx baseline service" "baseline service nginx" "service nginx baseline")
+    read -r -a order <<<"${orders[$(((round - 1) % 6))]}"
+  else
+    order=(nginx service)
+    if [ $((round % 2)) -eq 0 ]; then order=(service nginx); fi
+  fi
   for name in "${order[@]}"; do
     if [ "$name" = nginx ]; then
       port=$NGINX_PORT
