@@ -6,6 +6,7 @@
 
 use std::ffi::OsStr;
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
@@ -32,6 +33,11 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Largest accepted request body in bytes (`BODY_LIMIT_BYTES`, default 1 MiB).
     pub body_limit: usize,
+    /// Worker threads of the async runtime (`TOKIO_WORKER_THREADS`, tokio's own variable).
+    /// `None`, the default, means one per CPU available to the process, cgroup CPU quotas
+    /// included. With one worker the service runs a single-threaded runtime (see
+    /// [`Config::worker_count`]).
+    pub worker_threads: Option<NonZeroUsize>,
     /// How long a connection may sit without sending a complete request head: closes idle
     /// keep-alive connections and slow-header clients. Fixed at 75 s, longer than the 60 s
     /// idle timeout of common load balancers (a backend closing first causes 502s there);
@@ -49,6 +55,7 @@ impl Default for Config {
             shutdown_deadline: Duration::from_secs(20),
             request_timeout: Duration::from_secs(10),
             body_limit: 1024 * 1024,
+            worker_threads: None,
             idle_timeout: Duration::from_secs(75),
         }
     }
@@ -85,7 +92,7 @@ struct Setting {
     apply: fn(&mut Config, &str) -> Option<()>,
 }
 
-const SETTINGS: [Setting; 7] = [
+const SETTINGS: [Setting; 8] = [
     Setting {
         name: "PORT",
         allowed: "an integer from 1 to 65535",
@@ -143,9 +150,26 @@ const SETTINGS: [Setting; 7] = [
             Some(())
         },
     },
+    // Read here rather than left to tokio, which panics with a backtrace on a bad value.
+    Setting {
+        name: "TOKIO_WORKER_THREADS",
+        allowed: "an integer number of threads greater than 0",
+        apply: |c, v| {
+            c.worker_threads = Some(parse_integer::<NonZeroUsize>(v)?);
+            Some(())
+        },
+    },
 ];
 
 impl Config {
+    /// How many threads serve requests: `worker_threads` if set, else the CPUs this
+    /// process may use (`std::thread::available_parallelism` honours CPU affinity and
+    /// cgroup quotas, so a container limited to one CPU gets 1).
+    pub fn worker_count(&self) -> NonZeroUsize {
+        self.worker_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
+    }
+
     /// Reads the process environment. Non-UTF-8 variables are tolerated unless they are
     /// one of ours.
     pub fn from_env() -> Result<Self, ConfigError> {

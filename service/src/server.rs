@@ -79,7 +79,12 @@ where
         tokio::time::sleep(config.drain_delay).await;
     };
 
-    info!(%address, version = VERSION, "listening");
+    info!(
+        %address,
+        version = VERSION,
+        workers = config.worker_count().get(),
+        "listening"
+    );
     accept_until(
         listener,
         app(state),

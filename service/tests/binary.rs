@@ -102,9 +102,21 @@ fn messages(lines: &[serde_json::Value]) -> Vec<&str> {
 }
 
 #[test]
-fn sigterm_fails_readiness_drains_and_exits_zero() {
+fn sigterm_fails_readiness_drains_and_exits_zero_on_one_worker_thread() {
+    // The single-threaded runtime the service picks for one CPU.
+    sigterm_fails_readiness_drains_and_exits_zero(1);
+}
+
+#[test]
+fn sigterm_fails_readiness_drains_and_exits_zero_on_two_worker_threads() {
+    // The work-stealing runtime it picks for more.
+    sigterm_fails_readiness_drains_and_exits_zero(2);
+}
+
+fn sigterm_fails_readiness_drains_and_exits_zero(workers: u64) {
     let port = free_port();
     let mut child = command(port)
+        .env("TOKIO_WORKER_THREADS", workers.to_string())
         .env("DRAIN_DELAY_SECONDS", "2")
         .env("SHUTDOWN_DEADLINE_SECONDS", "2")
         .env("APP_FEATURE_FLAG", "injected by the deployment")
@@ -139,6 +151,7 @@ fn sigterm_fails_readiness_drains_and_exits_zero() {
     let lines = log_lines(&mut child);
     let messages = messages(&lines);
     assert_eq!(messages.first(), Some(&"listening"), "{messages:?}");
+    assert_eq!(lines[0]["workers"], workers, "{}", lines[0]);
     assert_eq!(messages.last(), Some(&"shutdown complete"), "{messages:?}");
     let signal = lines
         .iter()

@@ -2,6 +2,7 @@
 //! parser and never touch the process environment.
 
 use std::ffi::OsString;
+use std::num::NonZeroUsize;
 use std::os::unix::ffi::OsStringExt;
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ fn no_variables_give_the_documented_defaults() {
             shutdown_deadline: Duration::from_secs(20),
             request_timeout: Duration::from_secs(10),
             body_limit: 1_048_576,
+            worker_threads: None,
             idle_timeout: Duration::from_secs(75),
         }
     );
@@ -40,6 +42,7 @@ fn every_variable_is_read() {
         ("SHUTDOWN_DEADLINE_SECONDS", "2.5"),
         ("REQUEST_TIMEOUT_SECONDS", "1"),
         ("BODY_LIMIT_BYTES", "4096"),
+        ("TOKIO_WORKER_THREADS", "3"),
     ])
     .expect("valid");
 
@@ -53,6 +56,7 @@ fn every_variable_is_read() {
             shutdown_deadline: Duration::from_millis(2500),
             request_timeout: Duration::from_secs(1),
             body_limit: 4096,
+            worker_threads: NonZeroUsize::new(3),
             ..Config::default()
         }
     );
@@ -82,6 +86,9 @@ fn accepted_values_parse_to_the_expected_settings() {
             c.request_timeout == Duration::from_millis(1)
         }),
         ("BODY_LIMIT_BYTES", "1", |c| c.body_limit == 1),
+        ("TOKIO_WORKER_THREADS", "1", |c| {
+            c.worker_threads.map(NonZeroUsize::get) == Some(1)
+        }),
     ];
     for (name, value, check) in cases {
         let config = parse(&[(name, value)])
@@ -97,6 +104,7 @@ fn bad_values_are_rejected_with_a_message_naming_the_variable_value_and_rule() {
     const SECONDS: &str = "a non-negative decimal number of seconds";
     const TIMEOUT: &str = "a decimal number of seconds greater than 0";
     const BYTES: &str = "an integer number of bytes greater than 0";
+    const THREADS: &str = "an integer number of threads greater than 0";
     const HUGE: &str = "99999999999999999999999";
     let cases: &[(&str, &str, &str)] = &[
         ("PORT", "abc", PORT),
@@ -129,6 +137,9 @@ fn bad_values_are_rejected_with_a_message_naming_the_variable_value_and_rule() {
         ("BODY_LIMIT_BYTES", "1.5", BYTES),
         ("BODY_LIMIT_BYTES", "-5", BYTES),
         ("BODY_LIMIT_BYTES", HUGE, BYTES),
+        ("TOKIO_WORKER_THREADS", "0", THREADS),
+        ("TOKIO_WORKER_THREADS", "two", THREADS),
+        ("TOKIO_WORKER_THREADS", "-1", THREADS),
     ];
     for (name, value, rule) in cases {
         let error =
@@ -192,4 +203,16 @@ fn the_last_duplicate_of_a_variable_wins() {
     let config = parse(&[("PORT", "abc"), ("PORT", "8081")]).expect("last value is valid");
 
     assert_eq!(config.port, 8081);
+}
+
+#[test]
+fn the_worker_count_is_the_setting_or_the_available_cpus() {
+    let set = parse(&[("TOKIO_WORKER_THREADS", "1")]).expect("valid");
+    let unset = parse(&[]).expect("valid");
+
+    assert_eq!(set.worker_count().get(), 1);
+    assert_eq!(
+        unset.worker_count(),
+        std::thread::available_parallelism().expect("known on Linux")
+    );
 }
