@@ -99,8 +99,11 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn key(&mut self, field: &Field) {
+        let name = field.name();
+        // The value follows: reserve for a short one too.
+        self.line.reserve(name.len() + 32);
         self.line.push(b',');
-        write_str(self.line, field.name());
+        write_str(self.line, name);
         self.line.push(b':');
     }
 }
@@ -163,9 +166,31 @@ impl Visit for Fields<'_> {
     }
 }
 
+/// Bytes that JSON strings must escape: control characters, `"` and `\\`.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// Appends `value` as a JSON string (quoted and escaped).
 fn write_str(line: &mut Vec<u8>, value: &str) {
-    serde_json::to_writer(&mut *line, value).expect("writing into a Vec");
+    // Field names, routes, methods and most messages need no escape: copy them as they
+    // are (JSON strings may hold any other character unescaped, as serde_json writes them).
+    if value.bytes().any(|b| NEEDS_ESCAPE[usize::from(b)]) {
+        serde_json::to_writer(&mut *line, value).expect("writing into a Vec");
+        return;
+    }
+    line.reserve(value.len() + 2);
+    line.push(b'"');
+    line.extend_from_slice(value.as_bytes());
+    line.push(b'"');
 }
 
 /// Appends `now` as RFC 3339 UTC with microseconds, `2026-01-02T03:04:05.678901`
@@ -302,6 +327,31 @@ mod tests {
         );
         let parsed: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
         assert!(parsed["timestamp"].is_string());
+    }
+
+    #[test]
+    fn strings_are_written_exactly_as_serde_json_writes_them() {
+        let cases = [
+            "",
+            "/healthz",
+            "GET",
+            "grüße, 日本, emoji 🦀",
+            "tab\there",
+            "quote \" and backslash \\",
+            "\u{0}\u{1f} controls",
+            "\u{7f} delete is not escaped",
+            "line\nbreak\r",
+        ];
+        for value in cases {
+            let mut ours = Vec::new();
+            write_str(&mut ours, value);
+            let theirs = serde_json::to_vec(value).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(theirs).unwrap(),
+                "{value:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Prometheus metrics owned by one app instance (no process-global recorder, so tests can
 //! build many apps side by side).
 
+use std::collections::HashMap;
+use std::sync::RwLock;
 use std::time::Duration;
 
 use axum::http::Method;
@@ -39,6 +41,20 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
+    /// The two series of each label set seen so far, by route template. `Family` would
+    /// need an owned key (a new `String`) and a SipHash of all three labels for each of the
+    /// two metrics on every request; this finds both with one hash of the route and a short
+    /// scan. The handles share their values with the families, which the registry renders.
+    resolved: RwLock<HashMap<Box<str>, Vec<Series>>>,
+}
+
+/// The series of one label set, as resolved from the families.
+#[derive(Debug)]
+struct Series {
+    method: &'static str,
+    status: u16,
+    requests: Counter,
+    latency: Histogram,
 }
 
 impl Default for Metrics {
@@ -68,20 +84,49 @@ impl Metrics {
             registry,
             requests,
             latency,
+            resolved: RwLock::default(),
         }
     }
 
     /// Counts one answered request and records its latency.
     pub fn record(&self, method: &'static str, route: &str, status: u16, latency: Duration) {
+        let seconds = latency.as_secs_f64();
+        // A panic elsewhere cannot leave the map half-updated (insertions are single
+        // calls), so a poisoned lock is still usable.
+        let resolved = self.resolved.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(series) = find(&resolved, method, route, status) {
+            series.requests.inc();
+            series.latency.observe(seconds);
+            return;
+        }
+        drop(resolved);
+        self.resolve(method, route, status, |series| {
+            series.requests.inc();
+            series.latency.observe(seconds);
+        });
+    }
+
+    /// First request with these labels: creates the series in the families and keeps
+    /// handles to them.
+    fn resolve(&self, method: &'static str, route: &str, status: u16, then: impl FnOnce(&Series)) {
+        let mut resolved = self.resolved.write().unwrap_or_else(|e| e.into_inner());
+        // Another thread may have resolved the same labels between the two locks.
+        if let Some(series) = find(&resolved, method, route, status) {
+            return then(series);
+        }
         let labels = RequestLabels {
             method,
             route: route.to_owned(),
             status,
         };
-        self.requests.get_or_create(&labels).inc();
-        self.latency
-            .get_or_create(&labels)
-            .observe(latency.as_secs_f64());
+        let series = Series {
+            method,
+            status,
+            requests: self.requests.get_or_create(&labels).clone(),
+            latency: self.latency.get_or_create(&labels).clone(),
+        };
+        then(&series);
+        resolved.entry(route.into()).or_default().push(series);
     }
 
     /// The registry in OpenMetrics text format (which Prometheus scrapes natively).
@@ -91,6 +136,18 @@ impl Metrics {
         encode(&mut out, &self.registry).expect("encoding metrics into a String");
         out
     }
+}
+
+fn find<'a>(
+    resolved: &'a HashMap<Box<str>, Vec<Series>>,
+    method: &str,
+    route: &str,
+    status: u16,
+) -> Option<&'a Series> {
+    resolved
+        .get(route)?
+        .iter()
+        .find(|s| s.status == status && s.method == method)
 }
 
 /// Maps a request method onto a bounded label value: HTTP allows arbitrary extension methods.
@@ -106,5 +163,69 @@ pub fn method_label(method: &Method) -> &'static str {
         Method::CONNECT => "CONNECT",
         Method::TRACE => "TRACE",
         _ => "OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+        text.lines().find(|l| l.starts_with(prefix))
+    }
+
+    #[test]
+    fn each_label_set_gets_its_own_series_and_repeats_reuse_it() {
+        let metrics = Metrics::new();
+        let ms = Duration::from_millis(1);
+        metrics.record("GET", "/", 200, ms);
+        metrics.record("GET", "/", 200, ms);
+        metrics.record("GET", "/", 503, ms);
+        metrics.record("POST", "/", 200, ms);
+        metrics.record("GET", "/healthz", 200, ms);
+
+        let text = metrics.render();
+
+        let count = |labels: &str| {
+            line(&text, &format!("http_requests_total{{{labels}}} "))
+                .unwrap_or_else(|| panic!("no series {labels} in\n{text}"))
+                .rsplit(' ')
+                .next()
+                .expect("a value")
+                .to_owned()
+        };
+        assert_eq!(count(r#"method="GET",route="/",status="200""#), "2");
+        assert_eq!(count(r#"method="GET",route="/",status="503""#), "1");
+        assert_eq!(count(r#"method="POST",route="/",status="200""#), "1");
+        assert_eq!(count(r#"method="GET",route="/healthz",status="200""#), "1");
+        assert!(
+            text.contains(
+                r#"http_request_duration_seconds_count{method="GET",route="/",status="200"} 2"#
+            ),
+            "{text}"
+        );
+        assert_eq!(text.matches("http_requests_total{").count(), 4, "{text}");
+    }
+
+    #[test]
+    fn concurrent_first_requests_lose_no_count() {
+        let metrics = Metrics::new();
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    for i in 0..1000u16 {
+                        metrics.record("GET", "/", 200 + i % 4, Duration::ZERO);
+                    }
+                });
+            }
+        });
+
+        let text = metrics.render();
+
+        for status in 200..204 {
+            let expected =
+                format!(r#"http_requests_total{{method="GET",route="/",status="{status}"}} 2000"#);
+            assert!(text.contains(&expected), "{expected} in\n{text}");
+        }
     }
 }

@@ -154,12 +154,14 @@ where
                 .metrics
                 .record(this.method, route, status, latency);
             tracing::info!(
+                // A `&str` message is copied as it is; a format string would go through
+                // `fmt::Arguments` for every request.
+                message = "request",
                 method = *this.method,
                 route,
                 status,
                 // Microsecond resolution; more digits would only be noise.
                 latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3,
-                "request"
             );
         }
         Poll::Ready(result)

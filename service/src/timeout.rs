@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::http::{Request, Response, StatusCode};
 use pin_project_lite::pin_project;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Sleep;
 use tower::{Layer, Service};
 
 /// Layer answering 408 Request Timeout after `timeout`.
@@ -64,7 +64,7 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         RequestTimeoutFuture {
             inner: self.inner.call(request),
-            deadline: Instant::now() + self.timeout,
+            timeout: self.timeout,
             sleep: None,
         }
     }
@@ -75,8 +75,11 @@ pin_project! {
     pub struct RequestTimeoutFuture<F> {
         #[pin]
         inner: F,
-        deadline: Instant,
-        // Created on the first poll that finds the response not ready.
+        timeout: Duration,
+        // Created on the first poll that finds the response not ready, to expire
+        // `timeout` after that poll (which follows the call at once: hyper polls the
+        // response future as soon as it has it). No clock is read for a request answered
+        // on its first poll.
         sleep: Option<Pin<Box<Sleep>>>,
     }
 }
@@ -93,10 +96,10 @@ where
         if let Poll::Ready(result) = this.inner.poll(cx) {
             return Poll::Ready(result);
         }
-        let deadline = *this.deadline;
+        let timeout = *this.timeout;
         let sleep = this
             .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
         match sleep.as_mut().poll(cx) {
             Poll::Ready(()) => {
                 let mut response = Response::new(ResBody::default());

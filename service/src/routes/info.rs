@@ -1,10 +1,11 @@
 //! `GET /`: who is answering, so a deployment can prove which build and configuration
 //! reached the process.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
+use axum::response::Response;
 use serde::Serialize;
 
 use crate::app::AppState;
@@ -35,9 +36,12 @@ pub fn render(greeting: &str) -> Bytes {
 }
 
 /// `GET /`: the pre-rendered document.
-pub async fn info(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(CONTENT_TYPE, "application/json")],
-        state.info_document.clone(),
-    )
+pub async fn info(State(state): State<AppState>) -> Response {
+    // Built directly rather than from `([(CONTENT_TYPE, ..)], Bytes)`, which would insert a
+    // default content type first and then replace it.
+    let mut response = Response::new(Body::from(state.info_document.clone()));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
