@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod head_deadline;
 pub mod healthcheck;
 pub mod json_log;
 pub mod metrics;

@@ -150,6 +150,113 @@ async fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn client_sending_its_request_head_slowly_is_disconnected() {
+    // Slowloris: bytes keep arriving, but the head is never complete within the timeout.
+    let server = TestServer::start(Config {
+        idle_timeout: Duration::from_millis(200),
+        ..fast_config()
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .expect("connect");
+    let started = Instant::now();
+
+    let mut closed_after = None;
+    for byte in b"GET / HTTP/1.1\r\nHost: t\r\nX-Slow: 0123456789012345678901234567890123456789" {
+        if stream.write_all(&[*byte]).await.is_err() {
+            closed_after = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let closed_after = match closed_after {
+        Some(at) => at,
+        None => {
+            // All bytes went out (a write into a closed socket can still succeed once):
+            // the server must have closed the connection without answering.
+            let mut received = Vec::new();
+            let read =
+                tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut received));
+            assert!(
+                read.await.is_ok(),
+                "the connection was still open after the whole head"
+            );
+            assert!(
+                received.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&received)
+            );
+            started.elapsed()
+        }
+    };
+
+    assert!(
+        closed_after >= Duration::from_millis(150),
+        "{closed_after:?}"
+    );
+    assert!(
+        closed_after < Duration::from_millis(1500),
+        "{closed_after:?}"
+    );
+}
+
+#[tokio::test]
+async fn request_outlasting_the_idle_timeout_is_not_cut() {
+    let server = TestServer::start(Config {
+        idle_timeout: Duration::from_millis(200),
+        request_timeout: Duration::from_secs(3),
+        ..fast_config()
+    })
+    .await;
+
+    // The head arrives at once; the body takes three idle timeouts.
+    let mut stream = start_slow_echo(server.address, 10, 3).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    stream
+        .write_all(&[b'x'; 7])
+        .await
+        .expect("rest of the body");
+    let response = read_response(&mut stream).await;
+
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.body, r#"{"bytes":10}"#);
+}
+
+#[tokio::test]
+async fn each_response_restarts_the_request_head_deadline() {
+    let server = TestServer::start(Config {
+        idle_timeout: Duration::from_millis(300),
+        ..fast_config()
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .expect("connect");
+
+    // Four requests 200 ms apart on one connection: 800 ms in all, each within 300 ms of
+    // the previous response.
+    let mut answered = 0;
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .expect("send on the kept-alive connection");
+        let mut buffer = [0; 1024];
+        let read = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buffer))
+            .await
+            .expect("answer within 2 s")
+            .expect("read");
+        let text = String::from_utf8_lossy(&buffer[..read]);
+        assert!(text.starts_with("HTTP/1.1 200 OK"), "{text:?}");
+        answered += 1;
+    }
+
+    assert_eq!(answered, 4);
+}
+
+#[tokio::test]
 async fn healthcheck_probe_succeeds_against_a_running_server() {
     let server = TestServer::start(fast_config()).await;
 
