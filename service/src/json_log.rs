@@ -1,5 +1,6 @@
 //! The JSON log line writer: a `tracing` layer that renders every event as one line of
-//! JSON and writes it with one `write(2)`.
+//! JSON and writes it with one `write(2)`, and [`AccessLog`], which writes the per-request
+//! line in the same format without going through `tracing`.
 //!
 //! It produces what `tracing_subscriber::fmt().json().flatten_event(true)` without spans
 //! produced: `{"timestamp":"2026-01-02T03:04:05.678901Z","level":"INFO","message":...,
@@ -7,15 +8,22 @@
 //! formatter collected each field through several layers of `fmt::Write` and `serde`
 //! calls and re-formatted the timestamp for every line, which made the request log line
 //! about a third of the service's own CPU time per request. This one appends to a
-//! reused per-thread buffer, escapes strings with `serde_json` and formats numbers with
-//! `itoa`/`serde_json` (`ryu`), and rebuilds the date-and-time prefix of the timestamp
-//! only when the second changes.
+//! reused per-thread buffer, copies strings that need no escape as they are (escaping the
+//! others with `serde_json`), formats numbers with `itoa`/`serde_json`, and rebuilds the
+//! date-and-time prefix of the timestamp only when the second changes.
+//!
+//! The request line is an access log, written for every request, so it skips the
+//! `tracing` event machinery (a field visitor call and a dynamic dispatch per field):
+//! [`AccessLog::request`] writes the bytes the equivalent `tracing` event would produce
+//! (a test checks that they are the same), and the caller checks that the event's level is
+//! enabled first, so `LOG_LEVEL` governs it like every other line.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::fs::File;
 use std::io::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -24,14 +32,51 @@ use tracing_subscriber::layer::{Context, Layer};
 /// Writes each event as one JSON line to `out`.
 #[derive(Debug)]
 pub struct JsonLines {
-    out: File,
+    out: Arc<File>,
 }
 
 impl JsonLines {
     /// A layer writing to `out` (stdout's descriptor in production). Each line is a
     /// single `write(2)`, so lines up to `PIPE_BUF` reach a pipe without interleaving.
     pub fn new(out: File) -> Self {
-        Self { out }
+        Self { out: Arc::new(out) }
+    }
+
+    /// A writer of request lines to the same output.
+    pub fn access_log(&self) -> AccessLog {
+        AccessLog {
+            out: Arc::clone(&self.out),
+        }
+    }
+}
+
+/// Writes one line per answered request, in the format [`JsonLines`] gives a
+/// `tracing::info!(target: TARGET, message = "request", method, route, status, latency_ms)`.
+#[derive(Clone, Debug)]
+pub struct AccessLog {
+    out: Arc<File>,
+}
+
+impl AccessLog {
+    /// The `target` field of request lines.
+    pub const TARGET: &'static str = "rust_service::telemetry";
+
+    /// Writes the line of one answered request; the latency is logged in milliseconds with
+    /// microsecond resolution (`latency_ms`).
+    pub fn request(&self, method: &str, route: &str, status: u16, latency: Duration) {
+        with_scratch(|scratch| {
+            let line = start_line(scratch, "INFO");
+            line.extend_from_slice(b",\"message\":\"request\",\"method\":");
+            write_str(line, method);
+            line.extend_from_slice(b",\"route\":");
+            write_str(line, route);
+            line.extend_from_slice(b",\"status\":");
+            line.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
+            line.extend_from_slice(b",\"latency_ms\":");
+            write_millis(line, latency);
+            end_line(line, Self::TARGET);
+            write_line(&self.out, line);
+        });
     }
 }
 
@@ -45,48 +90,68 @@ struct Scratch {
     debug: String,
 }
 
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = const {
-        RefCell::new(Scratch {
+impl Scratch {
+    const fn new() -> Self {
+        Self {
             line: Vec::new(),
             second: u64::MAX,
             second_text: [0; 19],
             debug: String::new(),
-        })
-    };
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
+}
+
+/// Runs `render` with this thread's scratch state; re-entrancy (an event logged while a
+/// value is formatted) gets a fresh one.
+fn with_scratch(render: impl FnOnce(&mut Scratch)) {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => render(&mut scratch),
+        Err(_) => render(&mut Scratch::new()),
+    });
+}
+
+/// Clears the line and writes `{"timestamp":"…","level":"LEVEL"`.
+fn start_line<'a>(scratch: &'a mut Scratch, level: &str) -> &'a mut Vec<u8> {
+    let Scratch {
+        line,
+        second,
+        second_text,
+        ..
+    } = scratch;
+    line.clear();
+    line.extend_from_slice(b"{\"timestamp\":\"");
+    write_timestamp(line, second, second_text, SystemTime::now());
+    line.extend_from_slice(b"\",\"level\":\"");
+    line.extend_from_slice(level.as_bytes());
+    line.push(b'"');
+    line
+}
+
+/// Writes `,"target":"TARGET"}` and the newline.
+fn end_line(line: &mut Vec<u8>, target: &str) {
+    line.extend_from_slice(b",\"target\":");
+    write_str(line, target);
+    line.extend_from_slice(b"}\n");
+}
+
+fn write_line(out: &File, line: &[u8]) {
+    // Nowhere to report a failed log write; the next line tries again.
+    let _ = (&*out).write_all(line);
 }
 
 impl<S: Subscriber> Layer<S> for JsonLines {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let render = |scratch: &mut Scratch| {
-            let Scratch {
-                line,
-                second,
-                second_text,
-                debug,
-            } = scratch;
-            line.clear();
-            line.extend_from_slice(b"{\"timestamp\":\"");
-            write_timestamp(line, second, second_text, SystemTime::now());
-            line.extend_from_slice(b"\",\"level\":\"");
-            line.extend_from_slice(event.metadata().level().as_str().as_bytes());
-            line.push(b'"');
+        with_scratch(|scratch| {
+            let metadata = event.metadata();
+            start_line(scratch, metadata.level().as_str());
+            let Scratch { line, debug, .. } = scratch;
             event.record(&mut Fields { line, debug });
-            line.extend_from_slice(b",\"target\":");
-            write_str(line, event.metadata().target());
-            line.extend_from_slice(b"}\n");
-            // Nowhere to report a failed log write; the next line tries again.
-            let _ = (&self.out).write_all(line);
-        };
-        // Re-entrancy (an event logged while a value is formatted) gets a fresh buffer.
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut scratch) => render(&mut scratch),
-            Err(_) => render(&mut Scratch {
-                line: Vec::new(),
-                second: u64::MAX,
-                second_text: [0; 19],
-                debug: String::new(),
-            }),
+            end_line(line, metadata.target());
+            write_line(&self.out, line);
         });
     }
 }
@@ -191,6 +256,26 @@ fn write_str(line: &mut Vec<u8>, value: &str) {
     line.push(b'"');
     line.extend_from_slice(value.as_bytes());
     line.push(b'"');
+}
+
+/// Appends a duration in milliseconds rounded to the microsecond, as the shortest decimal
+/// (`0.25`, `12.0`, `1234.567`): what `serde_json` writes for the `f64`
+/// `(seconds * 1e6).round() / 1e3`, without going through floating point.
+fn write_millis(line: &mut Vec<u8>, duration: Duration) {
+    let micros = duration.as_micros() + u128::from(duration.subsec_nanos() % 1_000 >= 500);
+    line.extend_from_slice(itoa::Buffer::new().format(micros / 1_000).as_bytes());
+    let mut fraction = [b'.', b'0', b'0', b'0'];
+    let mut rest = micros % 1_000;
+    for digit in fraction[1..].iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    // Keep at least one digit after the point, as serde_json does for whole numbers.
+    let mut end = fraction.len();
+    while end > 2 && fraction[end - 1] == b'0' {
+        end -= 1;
+    }
+    line.extend_from_slice(&fraction[..end]);
 }
 
 /// Appends `now` as RFC 3339 UTC with microseconds, `2026-01-02T03:04:05.678901`
@@ -352,6 +437,63 @@ mod tests {
                 "{value:?}"
             );
         }
+    }
+
+    #[test]
+    fn request_lines_match_the_equivalent_tracing_event() {
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let path = std::env::temp_dir().join(format!("access-log-test-{}", std::process::id()));
+        let lines = JsonLines::new(File::create(&path).unwrap());
+        let access = lines.access_log();
+        let latencies = [
+            Duration::ZERO,
+            Duration::from_nanos(499),
+            Duration::from_nanos(1_500),
+            Duration::from_micros(250),
+            Duration::from_millis(12),
+            Duration::from_micros(1_234_567),
+            Duration::from_nanos(999_999_500),
+            Duration::from_secs(3_600),
+        ];
+        let subscriber = tracing_subscriber::registry().with(lines);
+        tracing::subscriber::with_default(subscriber, || {
+            for (i, latency) in latencies.iter().enumerate() {
+                let route = if i % 2 == 0 {
+                    "/"
+                } else {
+                    "/a \"quoted\" route"
+                };
+                tracing::info!(
+                    target: "rust_service::telemetry",
+                    message = "request",
+                    method = "GET",
+                    route,
+                    status = 200u16,
+                    latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3,
+                );
+                access.request("GET", route, 200, *latency);
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let written: Vec<&str> = text.lines().collect();
+        assert_eq!(written.len(), 2 * latencies.len(), "{text}");
+        for pair in written.chunks(2) {
+            // Everything after the timestamp is the same.
+            assert_eq!(&pair[0][43..], &pair[1][43..]);
+            assert!(pair[1].contains(r#""message":"request","method":"GET","route":"#));
+        }
+        assert!(
+            written[11].contains(r#""latency_ms":1234.567,"#),
+            "{}",
+            written[11]
+        );
+        assert!(
+            written[13].contains(r#""latency_ms":1000.0,"#),
+            "{}",
+            written[13]
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::AsFd;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use std::future::Future;
@@ -14,12 +15,13 @@ use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
+use tracing::Level;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::app::AppState;
-use crate::json_log::JsonLines;
+use crate::json_log::{AccessLog, JsonLines};
 use crate::metrics::{UNMATCHED_ROUTE, method_label};
 
 /// Installs the global JSON subscriber writing to stdout, filtered by `filter` (a
@@ -32,13 +34,20 @@ pub fn init(filter: &str) -> io::Result<()> {
     // with two workers.) Lines shorter than PIPE_BUF (4 KiB) reach a pipe atomically, so
     // concurrent lines do not interleave.
     let stdout = File::from(io::stdout().as_fd().try_clone_to_owned()?);
+    let lines = JsonLines::new(stdout);
+    // A second `init` (which would panic below anyway) keeps the first writer.
+    let _ = ACCESS_LOG.set(lines.access_log());
     tracing_subscriber::registry()
         .with(EnvFilter::builder().parse_lossy(filter))
-        .with(JsonLines::new(stdout))
+        .with(lines)
         .init();
     log_panics();
     Ok(())
 }
+
+/// Where [`Observe`] writes request lines; set by [`init`]. Without it (in-process tests,
+/// or a program embedding the router with its own subscriber) requests are not logged.
+static ACCESS_LOG: OnceLock<AccessLog> = OnceLock::new();
 
 /// Replaces the default panic hook (plain text on stderr) with a JSON error event, so a
 /// panicking handler leaves one parseable line with its message and location.
@@ -153,16 +162,13 @@ where
             this.state
                 .metrics
                 .record(this.method, route, status, latency);
-            tracing::info!(
-                // A `&str` message is copied as it is; a format string would go through
-                // `fmt::Arguments` for every request.
-                message = "request",
-                method = *this.method,
-                route,
-                status,
-                // Microsecond resolution; more digits would only be noise.
-                latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3,
-            );
+            // The line of `tracing::info!(message = "request", method, route, status,
+            // latency_ms)`, written directly (see `crate::json_log`), if that event would be.
+            if let Some(log) = ACCESS_LOG.get() {
+                if tracing::enabled!(target: AccessLog::TARGET, Level::INFO) {
+                    log.request(this.method, route, status, latency);
+                }
+            }
         }
         Poll::Ready(result)
     }

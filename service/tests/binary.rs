@@ -194,6 +194,30 @@ fn sigint_also_shuts_down_cleanly() {
 }
 
 #[test]
+fn log_level_directives_govern_the_request_lines_too() {
+    let port = free_port();
+    let mut child = command(port)
+        .env("DRAIN_DELAY_SECONDS", "0")
+        .env("LOG_LEVEL", "info,rust_service::telemetry=warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_until_healthy(port, &mut child);
+    for _ in 0..3 {
+        assert_eq!(status_of(port, "/"), 200);
+    }
+
+    send_signal(&child, libc::SIGTERM);
+    let status = wait_for_exit(&mut child, Duration::from_secs(5));
+
+    assert_eq!(status.code(), Some(0));
+    let lines = log_lines(&mut child);
+    let messages = messages(&lines);
+    assert!(messages.contains(&"listening"), "{messages:?}");
+    assert!(!messages.contains(&"request"), "{messages:?}");
+}
+
+#[test]
 fn invalid_configuration_exits_2_before_binding_with_one_line_naming_the_variable() {
     let port = free_port();
 
