@@ -63,6 +63,7 @@ async function deploy(args: RustServiceArgs = {}, options: { name?: string; prev
     return { mocks, component, children: recorder.constructed.filter((c) => c.type !== RUST_SERVICE_TYPE) };
 }
 
+// Manifests as the mocks recorded them: arbitrary nested JSON, read field by field in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
@@ -505,6 +506,7 @@ describe("preview", () => {
         expect(pulumi.isUnknown(c.spec.template.spec.containers[0].image)).toBe(true);
         expect(pulumi.isUnknown(inputs(mocks.get(T.deployment)).spec.template.spec.containers[0].resources)).toBe(false);
         expect(mocks.invokes).toHaveLength(0);
+        // `isKnown` is internal to Output (no public API tells a preview unknown apart).
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         expect(await (component.imageRef as any).isKnown).toBe(false);
     });

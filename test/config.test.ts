@@ -288,6 +288,8 @@ describe("the program (index.ts) on the dev stack", () => {
         let program: Record<string, pulumi.Output<string>> = {};
         const config = engineConfig(devStack);
         config["rust-service:secretEnv"] = '["APP_API_TOKEN=dev-sentinel-42"]';
+        // A fresh module registry per run: the program reads its config and mocks at import,
+        // which only `require` inside `isolateModules` can repeat.
         jest.isolateModules(() => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const isolated = require("@pulumi/pulumi") as typeof pulumi;
@@ -301,6 +303,7 @@ describe("the program (index.ts) on the dev stack", () => {
 
     it("previews with unknown provider outputs without hanging", async () => {
         const { mocks, program } = runProgram(true);
+        // `isKnown` is internal to Output (no public API tells a preview unknown apart).
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         expect(await (program.imageRef as any).isKnown).toBe(false);
         expect(await new Promise((resolve) => program.namespace.apply(resolve))).toBe("rust-service-dev");

@@ -58,6 +58,7 @@ export function readTree(dir: string): Record<string, string> {
   return out;
 }
 
+// Parsed plan/stack YAML: arbitrary nested data, read field by field in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Yaml = any;
 

@@ -20,6 +20,7 @@ class CapturingMocks extends RecordingMocks {
     }
 }
 
+// Manifests as the mocks recorded them: arbitrary nested JSON, read field by field in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 

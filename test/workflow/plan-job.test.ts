@@ -7,6 +7,7 @@ import { repoRoot } from "./tools";
 
 jest.setTimeout(600_000);
 
+// Parsed workflow YAML: arbitrary nested data, read field by field in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Yaml = any;
 

@@ -8,6 +8,7 @@ jest.setTimeout(300_000);
 const workflowDir = path.join(repoRoot, ".github", "workflows");
 const workflowFiles = fs.readdirSync(workflowDir).filter((f) => f.endsWith(".yml"));
 
+// Parsed workflow YAML: arbitrary nested data, read field by field in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Yaml = any;
 const workflows: Record<string, Yaml> = Object.fromEntries(
