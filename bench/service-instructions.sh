@@ -24,16 +24,8 @@ WARMUP=${WARMUP:-200}
 REQUEST_PATH=${REQUEST_PATH:-/}
 PORT=${PORT:-18095}
 
-need() {
-  command -v "$1" >/dev/null 2>&1 && return
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    echo "==> installing $2 with apt-get" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-  else
-    echo "$1 is missing: install the Debian package $2" >&2
-    exit 1
-  fi
-}
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 need valgrind valgrind
 need python3 python3
 

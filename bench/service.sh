@@ -48,16 +48,8 @@ case "$LOGS" in
   *) echo "LOGS must be on or off, got '$LOGS'" >&2; exit 2 ;;
 esac
 
-need() {
-  command -v "$1" >/dev/null 2>&1 && return
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    echo "==> installing $2 with apt-get" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-  else
-    echo "$1 is missing: install the Debian package $2" >&2
-    exit 1
-  fi
-}
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 need wrk wrk
 need nginx nginx-light
 need taskset util-linux
