@@ -1,6 +1,7 @@
 //! rust-service: a small HTTP service built to be deployed by the `RustService` Pulumi
 //! component. See `docs/service.md` for its routes, configuration and shutdown sequence.
 
+pub mod allocator;
 pub mod app;
 pub mod config;
 pub mod head_deadline;

@@ -15,9 +15,10 @@ use tracing::{error, info};
 /// mimalloc rather than glibc's allocator: every request allocates and frees about twenty
 /// small blocks (and hyper a read buffer), which mimalloc's per-thread free lists serve with
 /// less CPU. Figures in docs/service.md. The binary alone chooses this; the library leaves
-/// the allocator to whoever links it.
+/// the allocator to whoever links it. `MiMalloc` is this crate's adapter (see its docs for
+/// why not the `mimalloc` crate's).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: rust_service::allocator::MiMalloc = rust_service::allocator::MiMalloc;
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);

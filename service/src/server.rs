@@ -128,6 +128,11 @@ async fn accept_until(
     // Headers and a small body in one buffer and one write(2) rather than a writev(2) of
     // separately queued buffers: fewer instructions per request (docs/service.md).
     http.writev(false);
+    // No read-ahead while a request is in flight (hyper's way to notice a client leaving):
+    // that read made hyper reserve a new 8 KiB read buffer per request, the old one still
+    // being shared with the request's header bytes. A half-closed client gets its answer;
+    // a vanished one is noticed when the response is written (docs/service.md).
+    http.half_close(true);
     tokio::pin!(stop);
     loop {
         let stream = tokio::select! {
