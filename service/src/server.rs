@@ -20,7 +20,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -28,7 +28,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tracing::{debug, error, info};
 
-use crate::app::{AppState, app};
+use crate::app::{AppService, AppState, app};
 use crate::head_deadline::{self, Clocked, HeadClock};
 use crate::routes::info::VERSION;
 
@@ -119,7 +119,7 @@ where
 /// listener is closed on return, so later connection attempts are refused.
 async fn accept_until(
     listener: TcpListener,
-    app: Router,
+    app: impl AppService<Incoming>,
     idle_timeout: Duration,
     connections: &GracefulShutdown,
     stop: impl Future<Output = ()>,

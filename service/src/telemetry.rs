@@ -11,7 +11,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
@@ -22,7 +21,8 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::app::AppState;
 use crate::json_log::{AccessLog, JsonLines};
-use crate::metrics::{UNMATCHED_ROUTE, method_label};
+use crate::metrics::method_label;
+use crate::routes::RoutePaths;
 
 /// Installs the global JSON subscriber writing to stdout, filtered by `filter` (a
 /// `LOG_LEVEL` value already validated by the config module), and routes panics into it.
@@ -67,21 +67,23 @@ fn log_panics() {
     }));
 }
 
-/// Middleware layer: logs one line per request (method, route template, status, latency)
-/// and records the same figures in the request metrics. It runs outermost, so it sees the
-/// statuses produced by the timeout, body-limit and panic layers too.
+/// Middleware layer: logs one line per request (method, route, status, latency) and records
+/// the same figures in the request metrics. It runs outermost, so it sees the statuses
+/// produced by the timeout, body-limit and panic layers too. The route is looked up in the
+/// router's [`RoutePaths`].
 ///
 /// A plain tower layer rather than `axum::middleware::from_fn`, which boxes the inner
 /// service and its future for every request; this one wraps the inner future in place.
 #[derive(Clone, Debug)]
 pub struct ObserveLayer {
     state: AppState,
+    routes: RoutePaths,
 }
 
 impl ObserveLayer {
-    /// Records into `state`'s metrics.
-    pub fn new(state: AppState) -> Self {
-        Self { state }
+    /// Records into `state`'s metrics, labelling requests with the paths in `routes`.
+    pub fn new(state: AppState, routes: RoutePaths) -> Self {
+        Self { state, routes }
     }
 }
 
@@ -92,6 +94,7 @@ impl<S> Layer<S> for ObserveLayer {
         Observe {
             inner,
             state: self.state.clone(),
+            routes: self.routes.clone(),
         }
     }
 }
@@ -101,6 +104,7 @@ impl<S> Layer<S> for ObserveLayer {
 pub struct Observe<S> {
     inner: S,
     state: AppState,
+    routes: RoutePaths,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Observe<S>
@@ -118,14 +122,13 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let started = Instant::now();
         let method = method_label(request.method());
-        // A cheap reference-counted copy of the template, not a new string.
-        let matched = request.extensions().get::<MatchedPath>().cloned();
+        let route = self.routes.label(request.uri().path());
         ObserveFuture {
             inner: self.inner.call(request),
             state: self.state.clone(),
             started,
             method,
-            matched,
+            route,
         }
     }
 }
@@ -138,7 +141,7 @@ pin_project! {
         state: AppState,
         started: Instant,
         method: &'static str,
-        matched: Option<MatchedPath>,
+        route: &'static str,
     }
 }
 
@@ -155,10 +158,7 @@ where
         if let Ok(response) = &result {
             let latency = this.started.elapsed();
             let status = response.status().as_u16();
-            let route = this
-                .matched
-                .as_ref()
-                .map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
+            let route = *this.route;
             this.state
                 .metrics
                 .record(this.method, route, status, latency);

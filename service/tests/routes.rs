@@ -3,15 +3,18 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
-use rust_service::app::with_middleware;
+use rust_service::app::{AppService, with_middleware};
+use rust_service::routes::Routes;
 use rust_service::{AppState, Config, app};
 use tower::ServiceExt;
 
-async fn send(router: &Router, request: Request<Body>) -> (StatusCode, String, Option<String>) {
+async fn send(
+    router: &impl AppService<Body>,
+    request: Request<Body>,
+) -> (StatusCode, String, Option<String>) {
     let response = router.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let content_type = response
@@ -137,6 +140,31 @@ async fn metrics_count_requests_by_route_template_method_and_status() {
 }
 
 #[tokio::test]
+async fn every_route_is_labelled_with_its_own_path() {
+    let router = app(AppState::new(Config::default()));
+    for path in ["/", "/healthz", "/readyz", "/metrics"] {
+        send(&router, get_request(path)).await;
+    }
+    send(&router, post_echo(b"x".to_vec(), true)).await;
+    send(&router, get_request("/healthz/")).await;
+
+    let (_, body, _) = send(&router, get_request("/metrics")).await;
+
+    for (method, route) in [
+        ("GET", "/"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+        ("POST", "/echo"),
+        ("GET", "unmatched"),
+    ] {
+        let series = format!(r#"http_requests_total{{method="{method}",route="{route}","#);
+        assert!(body.contains(&series), "{series} missing:\n{body}");
+    }
+    assert!(!body.contains("/healthz/"), "{body}");
+}
+
+#[tokio::test]
 async fn metrics_never_use_the_raw_path_or_an_unknown_method_as_a_label() {
     let router = app(AppState::new(Config::default()));
     send(&router, get_request("/wp-admin/secret-123")).await;
@@ -246,7 +274,7 @@ async fn handler_running_past_the_request_timeout_answers_408() {
         request_timeout: Duration::from_millis(50),
         ..Config::default()
     });
-    let slow = Router::new().route(
+    let slow = Routes::new().route(
         "/slow",
         get(|| async {
             tokio::time::sleep(Duration::from_secs(5)).await;
@@ -267,7 +295,7 @@ async fn panics() -> &'static str {
 #[tokio::test]
 async fn panicking_handler_answers_500_and_the_app_keeps_serving() {
     let state = AppState::new(Config::default());
-    let routes = Router::new()
+    let routes = Routes::new()
         .route("/panic", get(panics))
         .route("/fine", get(|| async { "fine" }));
     let router = with_middleware(routes, &state);
