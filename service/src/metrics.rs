@@ -1,7 +1,6 @@
 //! Prometheus metrics owned by one app instance (no process-global recorder, so tests can
 //! build many apps side by side).
 
-use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::Duration;
 
@@ -41,11 +40,13 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
-    /// The two series of each label set seen so far, by route template. `Family` would
+    /// The two series of each label set seen so far, grouped by route. `Family` would
     /// need an owned key (a new `String`) and a SipHash of all three labels for each of the
-    /// two metrics on every request; this finds both with one hash of the route and a short
-    /// scan. The handles share their values with the families, which the registry renders.
-    resolved: RwLock<HashMap<Box<str>, Vec<Series>>>,
+    /// two metrics on every request; this finds both with two short scans: routes are few
+    /// (one per route of the router, plus `unmatched`), and comparing a handful of short
+    /// strings costs less than hashing one. The handles share their values with the
+    /// families, which the registry renders.
+    resolved: RwLock<Vec<(Box<str>, Vec<Series>)>>,
 }
 
 /// The series of one label set, as resolved from the families.
@@ -126,7 +127,10 @@ impl Metrics {
             latency: self.latency.get_or_create(&labels).clone(),
         };
         then(&series);
-        resolved.entry(route.into()).or_default().push(series);
+        match resolved.iter_mut().find(|(r, _)| **r == *route) {
+            Some((_, series_of_route)) => series_of_route.push(series),
+            None => resolved.push((route.into(), vec![series])),
+        }
     }
 
     /// The registry in OpenMetrics text format (which Prometheus scrapes natively).
@@ -139,13 +143,13 @@ impl Metrics {
 }
 
 fn find<'a>(
-    resolved: &'a HashMap<Box<str>, Vec<Series>>,
+    resolved: &'a [(Box<str>, Vec<Series>)],
     method: &str,
     route: &str,
     status: u16,
 ) -> Option<&'a Series> {
-    resolved
-        .get(route)?
+    let (_, series) = resolved.iter().find(|(r, _)| **r == *route)?;
+    series
         .iter()
         .find(|s| s.status == status && s.method == method)
 }
