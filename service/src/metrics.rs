@@ -22,9 +22,9 @@ const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// Labels of one request. Every value comes from a bounded set: the route paths of
-/// the router (`routes::Routes`, or [`UNMATCHED_ROUTE`]), the standard methods (or `OTHER`) and the status
-/// codes this server produces.
+/// Labels of one request. Every value comes from a bounded set: the route paths of the
+/// router (`routes::Routes`, or [`UNMATCHED_ROUTE`]), the standard methods (or `OTHER`)
+/// and the status codes this server produces.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: &'static str,

@@ -34,7 +34,7 @@ async fn not_found() -> (StatusCode, &'static str) {
 /// An axum [`Router`] and the paths of its routes, registered together.
 ///
 /// The request log and metrics label each request with the path of the route it matched.
-/// Their middleware runs outside the router (see [`crate::app`]), before axum has matched
+/// Their middleware runs outside the router (see [`crate::app::with_middleware`]), before axum has matched
 /// the request, so the label is found in [`RoutePaths`] instead of axum's `MatchedPath`.
 /// Registering a route through this type is the only way to add one, so the two cannot
 /// disagree.
