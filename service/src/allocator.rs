@@ -133,6 +133,30 @@ mod tests {
     }
 
     #[test]
+    fn blocks_at_every_position_of_a_page_are_aligned_on_the_plain_path() {
+        // Many live blocks of one size fill whole pages, so every block position is checked,
+        // not only the first free one.
+        let alloc = MiMalloc;
+        let sizes = (1..=1100).chain((2..=16).map(|k| k * 1024 + 16));
+        for size in sizes {
+            // The largest alignment the plain path serves for this size.
+            let align = 1 << size.min(PLAIN_ALIGN).ilog2();
+            let layout = Layout::from_size_align(size, align).unwrap();
+            let count = (256 * 1024 / size).clamp(64, 512);
+            // SAFETY: non-zero size; every block is freed once, with its layout.
+            unsafe {
+                let blocks: Vec<*mut u8> = (0..count).map(|_| alloc.alloc(layout)).collect();
+                for &p in &blocks {
+                    check_block(p, layout, "alloc");
+                }
+                for p in blocks {
+                    alloc.dealloc(p, layout);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn realloc_keeps_contents_and_alignment_across_sizes() {
         let alloc = MiMalloc;
         for align in [1, 8, 16, 64] {
