@@ -2,20 +2,23 @@
 //! whenever they already give the alignment a layout asks for.
 //!
 //! The `mimalloc` crate's allocator (0.1.52) sends every allocation through
-//! `mi_malloc_aligned`. In mimalloc 3 that function takes its fast path only for blocks of
-//! at most 1 KiB whose free block happens to be aligned, and otherwise over-allocates by
-//! `align - 1` bytes and marks the page as holding interior pointers (which slows every later
-//! `mi_free` on it). hyper's 8 KiB read buffer and its header buffers took that path on every
-//! request: about 3 over-allocations and 600 instructions per `GET /` (callgrind,
-//! `bench/service-instructions.sh`). The same report upstream:
-//! <https://github.com/purpleprotocol/mimalloc_rust/pull/170>.
+//! `mi_malloc_aligned`. In mimalloc 3 that function has a fast path only for blocks of at
+//! most 1 KiB; any larger block (and a small one whose next free block is misaligned) goes
+//! through a slow path: a generic aligned allocation that checks whether the size class is
+//! naturally aligned and, when it is not, falls back to "over-allocating" (by `align - 1`
+//! bytes, none for byte buffers) through mimalloc's generic `malloc`. hyper's 8 KiB read
+//! buffer and its header buffers took that path on every request: three times and about 530
+//! instructions per `GET /` (callgrind, `bench/service-instructions.sh`). The same report
+//! upstream: <https://github.com/purpleprotocol/mimalloc_rust/pull/170>.
 //!
-//! The rule here is std's own `System` allocator's: every block of `mi_malloc` is aligned to
-//! `MI_MAX_ALIGN_SIZE` (16 bytes on the 64-bit targets this service is built for) once it is
-//! at least that large, and to 8 bytes below that (mimalloc rounds block sizes to multiples
-//! of two machine words and starts every page's first block 16-byte aligned), so a layout
-//! whose alignment is at most 16 and at most its size needs nothing more. Larger alignments
-//! still use the `_aligned` functions.
+//! The rule here is std's own `System` allocator's. On the 64-bit targets this service is
+//! built for, mimalloc rounds every block of 16 bytes or more to a multiple of 16 bytes
+//! (`MI_MAX_ALIGN_SIZE`) and starts a page's blocks at 16-byte aligned offsets, so such a
+//! block is 16-byte aligned; the 8-byte blocks are 8-byte aligned. A layout whose alignment
+//! is at most 16 and at most its size therefore needs nothing more from `mi_malloc`. Larger
+//! alignments still use the `_aligned` functions. (The one mode that breaks the rule, precise
+//! guard pages, exists only in mimalloc's debug build, which the `debug` feature of
+//! `libmimalloc-sys` selects and this crate does not. The tests below check the rule.)
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;

@@ -68,8 +68,8 @@ fn log_panics() {
 }
 
 /// Middleware layer: logs one line per request (method, route, status, latency) and records
-/// the same figures in the request metrics. It runs outermost, so it sees the statuses
-/// produced by the timeout, body-limit and panic layers too. The route is looked up in the
+/// the same figures in the request metrics. It runs outside the panic, timeout and
+/// body-limit layers, so it sees the statuses they produce too. The route is looked up in the
 /// router's [`RoutePaths`].
 ///
 /// A plain tower layer rather than `axum::middleware::from_fn`, which boxes the inner

@@ -65,14 +65,17 @@ impl Routes {
     ///
     /// If `path` has a parameter or wildcard (`{…}`): labels are found by comparing request
     /// paths with route paths, which keeps the label set bounded only for fixed paths. Like
-    /// axum's own `route`, also if `path` is invalid or already served.
+    /// axum's own `route`, also if `path` is invalid or one of `method_router`'s methods is
+    /// already served at `path` (other methods at the same path are merged, as in axum).
     pub fn route(mut self, path: &'static str, method_router: MethodRouter<AppState>) -> Self {
         assert!(
             !path.contains(['{', '}']),
             "route {path:?}: only fixed paths are supported (request labels compare whole paths)"
         );
         self.router = self.router.route(path, method_router);
-        self.paths.push(path);
+        if !self.paths.contains(&path) {
+            self.paths.push(path);
+        }
         self
     }
 
@@ -126,18 +129,61 @@ mod tests {
         assert_eq!(paths().label("/healthz"), "/healthz");
     }
 
-    #[test]
-    fn any_other_path_is_unmatched_as_axum_would_route_it() {
-        for path in [
-            "",
+    #[tokio::test]
+    async fn a_path_is_unmatched_exactly_when_axum_routes_it_to_the_fallback() {
+        use axum::body::Body;
+        use axum::http::Request;
+        use tower::ServiceExt;
+
+        let (router, paths) = Routes::new()
+            .route("/", get(|| async {}))
+            .route("/healthz", get(|| async {}))
+            .route("/echo", post(|| async {}))
+            .fallback(not_found)
+            .with_state(AppState::new(crate::Config::default()));
+        let candidates = [
+            "/",
+            "/healthz",
+            "/echo",
+            "//",
             "/healthz/",
             "/Healthz",
             "/healthz/x",
             "/%68ealthz",
             "/nope",
-        ] {
-            assert_eq!(paths().label(path), UNMATCHED_ROUTE, "{path:?}");
+            "/echo/",
+        ];
+        for path in candidates {
+            let request = Request::get(path).body(Body::empty()).expect("request");
+            let status = router
+                .clone()
+                .oneshot(request)
+                .await
+                .expect("infallible")
+                .status();
+
+            let label = paths.label(path);
+
+            assert_eq!(
+                status == StatusCode::NOT_FOUND,
+                label == UNMATCHED_ROUTE,
+                "{path:?}: axum answered {status}, label {label:?}"
+            );
+            assert!(
+                label == UNMATCHED_ROUTE || label == path,
+                "{path:?}: {label:?}"
+            );
         }
+    }
+
+    #[test]
+    fn a_path_served_for_two_methods_is_recorded_once() {
+        let (_, paths) = Routes::new()
+            .route("/items", get(|| async {}))
+            .route("/items", post(|| async {}))
+            .with_state(AppState::new(crate::Config::default()));
+
+        assert_eq!(&*paths.0, ["/items"]);
     }
 
     #[test]
