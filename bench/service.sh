@@ -90,20 +90,24 @@ wait_for_port() {
   exit 1
 }
 
+# start_rust_service BINARY PORT: runs a rust-service build with the benchmark's settings and
+# waits for it to listen; its pid is left in started_pid.
+start_rust_service() {
+  PORT=$2 LOG_LEVEL=$service_log_level TOKIO_WORKER_THREADS=$workers DRAIN_DELAY_SECONDS=0 \
+    taskset -c "$SERVER_CPUS" "$1" >/dev/null &
+  started_pid=$!
+  pids+=("$started_pid")
+  wait_for_port "$2"
+}
+
 echo "==> starting rust-service on 127.0.0.1:$SERVICE_PORT (CPUs $SERVER_CPUS, $workers workers, LOG_LEVEL=$service_log_level, stdout to /dev/null)" >&2
-PORT=$SERVICE_PORT LOG_LEVEL=$service_log_level TOKIO_WORKER_THREADS=$workers DRAIN_DELAY_SECONDS=0 \
-  taskset -c "$SERVER_CPUS" "$binary" >/dev/null &
-service_pid=$!
-pids+=("$service_pid")
-wait_for_port "$SERVICE_PORT"
+start_rust_service "$binary" "$SERVICE_PORT"
+service_pid=$started_pid
 servers=(nginx service)
 if [ -n "$BASELINE" ]; then
   echo "==> starting the baseline $BASELINE on 127.0.0.1:$BASELINE_PORT (same settings)" >&2
-  PORT=$BASELINE_PORT LOG_LEVEL=$service_log_level TOKIO_WORKER_THREADS=$workers DRAIN_DELAY_SECONDS=0 \
-    taskset -c "$SERVER_CPUS" "$BASELINE" >/dev/null &
-  baseline_pid=$!
-  pids+=("$baseline_pid")
-  wait_for_port "$BASELINE_PORT"
+  start_rust_service "$BASELINE" "$BASELINE_PORT"
+  baseline_pid=$started_pid
   servers+=(baseline)
 fi
 
