@@ -48,6 +48,7 @@ export const CONFIG_KEYS = {
     memoryLimit: "string",
     servicePort: "integer",
     terminationGracePeriodSeconds: "integer",
+    rolloutTimeoutSeconds: "integer",
     spreadWhenUnsatisfiable: "string",
     autoscaling: "boolean",
     autoscalingMinReplicas: "integer",
@@ -350,6 +351,7 @@ export function parseStackConfig(
             : undefined,
         terminationGracePeriodSeconds: v.terminationGracePeriodSeconds === 0 ? undefined : v.terminationGracePeriodSeconds,
         servicePort: v.servicePort,
+        rolloutTimeoutSeconds: v.rolloutTimeoutSeconds,
         spreadWhenUnsatisfiable: v.spreadWhenUnsatisfiable as "ScheduleAnyway" | "DoNotSchedule",
     };
 

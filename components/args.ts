@@ -114,6 +114,8 @@ export interface RustServiceArgs {
     autoscaling?: RustServiceAutoscaling;
     /** Pod termination grace period in seconds; must exceed drain delay + shutdown deadline. Default: their sum + 5 rounded up. */
     terminationGracePeriodSeconds?: number;
+    /** Seconds a rollout may go without progress: the Deployment's `progressDeadlineSeconds` and Pulumi's await timeout. Default 600. */
+    rolloutTimeoutSeconds?: number;
     /** Port of the ClusterIP Service. Default 80. */
     servicePort?: number;
     /** Topology spread across nodes when it cannot be satisfied: `ScheduleAnyway` or `DoNotSchedule`. Default `ScheduleAnyway`. */
@@ -135,6 +137,7 @@ export const DEFAULTS = Object.freeze({
     createNamespace: false,
     replicas: 2,
     servicePort: 80,
+    rolloutTimeoutSeconds: 600,
     platform: "linux/amd64",
     spreadWhenUnsatisfiable: "ScheduleAnyway" as const,
     imageTagMutability: "IMMUTABLE" as const,

@@ -124,11 +124,14 @@ export class RustService extends pulumi.ComponentResource {
         const { requests, limits } = resolveResources(args.resources);
         const httpGet = (probePath: string) => ({ path: probePath, port: settings.port, scheme: "HTTP" });
 
+        const rolloutTimeout = args.rolloutTimeoutSeconds ?? DEFAULTS.rolloutTimeoutSeconds;
         this.deployment = new k8s.apps.v1.Deployment(
             name,
             {
-                metadata: meta,
+                // One timeout for both sides: the cluster marks the rollout failed when Pulumi stops waiting.
+                metadata: { ...meta, annotations: { "pulumi.com/timeoutSeconds": String(rolloutTimeout) } },
                 spec: {
+                    progressDeadlineSeconds: rolloutTimeout,
                     // With an autoscaler the HPA owns the count; setting it here would fight it on every update.
                     replicas: args.autoscaling ? undefined : (args.replicas ?? DEFAULTS.replicas),
                     revisionHistoryLimit: 5,
@@ -161,6 +164,8 @@ export class RustService extends pulumi.ComponentResource {
                                     name: CONTAINER_NAME,
                                     image: pushed.imageRef,
                                     imagePullPolicy: "IfNotPresent",
+                                    // A crash's last log lines (the service's own error) land in the pod status.
+                                    terminationMessagePolicy: "FallbackToLogsOnError",
                                     ports: [{ name: "http", containerPort: settings.port, protocol: "TCP" }],
                                     env: containerEnv,
                                     envFrom: configMap ? [{ configMapRef: { name: configMap.metadata.name } }] : undefined,

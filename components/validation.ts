@@ -8,6 +8,7 @@ import {
     DNS1123_LABEL,
     ENV_VAR_NAME,
     IMAGE_TAG,
+    imageRepository,
     LABEL_KEY,
     LABEL_VALUE,
     MAX_NAME_LENGTH,
@@ -157,6 +158,7 @@ const argsSchema = z.strictObject({
         .optional(),
     terminationGracePeriodSeconds: int(1).optional(),
     servicePort: int(1, 65535).optional(),
+    rolloutTimeoutSeconds: int(1).optional(),
     spreadWhenUnsatisfiable: z.enum(["ScheduleAnyway", "DoNotSchedule"], { error: "must be ScheduleAnyway or DoNotSchedule" }).optional(),
     labels: stringMap.optional(),
 });
@@ -195,9 +197,19 @@ function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
         if (args.build !== undefined) {
             ctx.add("image", "and `build` are mutually exclusive: give a prebuilt image or build settings, not both");
         }
-        for (const field of ["repository", "existingRepositoryUrl", "registry"] as const) {
-            if (args[field] !== undefined) {
-                ctx.add(field, "has no effect with a prebuilt `image` (nothing is pushed): remove it");
+        if (args.repository !== undefined) {
+            ctx.add("repository", "has no effect with a prebuilt `image` (nothing is pushed): remove it");
+        }
+        // A stack may name its registry and still deploy an image pushed there by someone else (a CI
+        // job, the local harness): that is consistent as long as the image lives in that repository.
+        const imageRepo = imageRepository(args.image);
+        const named: [string, string | undefined][] = [
+            ["existingRepositoryUrl", args.existingRepositoryUrl],
+            ["registry", args.registry ? `${args.registry.server}/${args.registry.repository}` : undefined],
+        ];
+        for (const [field, repo] of named) {
+            if (repo !== undefined && repo !== imageRepo) {
+                ctx.add(field, `names the repository ${repo}, but the prebuilt \`image\` is in ${imageRepo}: push the image there, or remove \`${field}\``);
             }
         }
         return;

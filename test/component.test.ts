@@ -412,6 +412,19 @@ describe("pod", () => {
         expect(podSpec((await deploy({ terminationGracePeriodSeconds: 90 })).mocks).terminationGracePeriodSeconds).toBe(90);
     });
 
+    it("gives the cluster's progress deadline and Pulumi's await timeout the same rollout timeout", async () => {
+        const byDefault = inputs((await deploy()).mocks.get(T.deployment));
+        expect(byDefault.spec.progressDeadlineSeconds).toBe(600);
+        expect(byDefault.metadata.annotations["pulumi.com/timeoutSeconds"]).toBe("600");
+        const short = inputs((await deploy({ rolloutTimeoutSeconds: 45 })).mocks.get(T.deployment));
+        expect(short.spec.progressDeadlineSeconds).toBe(45);
+        expect(short.metadata.annotations["pulumi.com/timeoutSeconds"]).toBe("45");
+    });
+
+    it("puts a crashed container's last log lines into its termination message", async () => {
+        expect(container((await deploy()).mocks).terminationMessagePolicy).toBe("FallbackToLogsOnError");
+    });
+
     it("rolls out one extra pod at a time without losing capacity", async () => {
         const spec = inputs((await deploy({ replicas: 3 })).mocks.get(T.deployment)).spec;
         expect(spec.replicas).toBe(3);

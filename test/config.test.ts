@@ -147,6 +147,7 @@ describe("parseStackConfig", () => {
             autoscaling: "true",
             autoscalingMaxReplicas: "8",
             terminationGracePeriodSeconds: "60",
+            rolloutTimeoutSeconds: "90",
         });
         expect(args).toMatchObject({
             replicas: 4,
@@ -155,6 +156,7 @@ describe("parseStackConfig", () => {
             build: { args: { RUST_PROFILE: "release" }, cacheFrom: ["example.com/cache:main"] },
             autoscaling: { minReplicas: 2, maxReplicas: 8, targetCpuUtilizationPercent: 70 },
             terminationGracePeriodSeconds: 60,
+            rolloutTimeoutSeconds: 90,
         });
     });
 
@@ -202,6 +204,7 @@ describe("parseStackConfig", () => {
         ["a settings-owned env name", { env: '["PORT=1"]' }, "`rust-service:env` entry `PORT` is set by the component from `rust-service:port`: set that instead"],
         ["a bad memory limit", { memoryLimit: "1GB" }, "`rust-service:memoryLimit` must be a positive Kubernetes quantity"],
         ["a limit below the request", { cpuRequest: "2", cpuLimit: "1" }, "`rust-service:cpuLimit` must be >= the request (2)"],
+        ["a zero rollout timeout", { rolloutTimeoutSeconds: "0" }, "`rust-service:rolloutTimeoutSeconds` must be an integer >= 1, got 0"],
         ["a grace period shorter than the drain", { terminationGracePeriodSeconds: "10" }, "`rust-service:terminationGracePeriodSeconds` must be longer than `rust-service:drainDelaySeconds` + `rust-service:shutdownDeadlineSeconds` (25s)"],
         ["autoscaling min above max", { autoscaling: "true", autoscalingMinReplicas: "6", autoscalingMaxReplicas: "3" }, "`rust-service:autoscalingMinReplicas` must be <= `rust-service:autoscalingMaxReplicas` (3), got 6"],
         ["an existing repository and a registry", { existingRepositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api", registryServer: "127.0.0.1:5000", registryRepository: "api" }, "`rust-service:registryServer` and `rust-service:existingRepositoryUrl` are mutually exclusive"],

@@ -55,10 +55,13 @@ const BAD: [string, RustServiceArgs, string, string][] = [
     ["a registry server with a scheme", { registry: { server: "https://registry.example.com", repository: "api" } }, "registry.server", "without scheme or path"],
     ["a registry repository with capitals", { registry: { server: "127.0.0.1:5000", repository: "Team/API" } }, "registry.repository", "must be a lowercase repository path"],
     ["a registry username without a password", { registry: { server: "127.0.0.1:5000", repository: "api", username: "ci" } }, "registry", "needs both `username` and `password`"],
+    ["a zero rollout timeout", { rolloutTimeoutSeconds: 0 }, "rolloutTimeoutSeconds", "must be an integer >= 1, got 0"],
     ["an image pinned by tag only", { image: "ghcr.io/acme/api:1.2.3" }, "image", "must be pinned by digest"],
     ["an image with a short digest", { image: "ghcr.io/acme/api@sha256:abc" }, "image", "must be pinned by digest"],
     ["an image and build settings", { image: `ghcr.io/acme/api@sha256:${digest}`, build: { platform: "linux/arm64" } }, "image", "and `build` are mutually exclusive"],
-    ["an image and a registry", { image: `ghcr.io/acme/api@sha256:${digest}`, registry: { server: "127.0.0.1:5000", repository: "api" } }, "registry", "has no effect with a prebuilt `image`"],
+    ["an image outside the named registry", { image: `ghcr.io/acme/api@sha256:${digest}`, registry: { server: "127.0.0.1:5000", repository: "api" } }, "registry", "names the repository 127.0.0.1:5000/api, but the prebuilt `image` is in ghcr.io/acme/api"],
+    ["an image outside the existing repository", { image: `ghcr.io/acme/api@sha256:${digest}`, existingRepositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/api` }, "existingRepositoryUrl", "but the prebuilt `image` is in ghcr.io/acme/api"],
+    ["an image and ECR repository settings", { image: `ghcr.io/acme/api@sha256:${digest}`, repository: { forceDelete: true } }, "repository", "has no effect with a prebuilt `image`"],
     ["a build context that does not exist", { build: { context: "/nonexistent/rust-service" } }, "build.context", "must be an existing directory"],
     ["a Dockerfile that does not exist", { build: { dockerfile: "/nonexistent/Dockerfile" } }, "build.dockerfile", "must lead to an existing Dockerfile"],
     ["a malformed platform", { build: { platform: "amd64" } }, "build.platform", "must be an OS/architecture such as linux/amd64"],
@@ -96,6 +99,13 @@ describe("rustServiceArgsProblems", () => {
                 labels: { team: "payments", "example.com/tier": "backend" },
             }),
         ).toEqual([]);
+    });
+
+    it("accepts a prebuilt image that lives in the registry or existing repository the stack names", () => {
+        const registry = { server: "localhost:5001", repository: "rust-service" };
+        expect(rustServiceArgsProblems("api", { image: `localhost:5001/rust-service@sha256:${digest}`, registry })).toEqual([]);
+        const ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api";
+        expect(rustServiceArgsProblems("api", { image: `${ecr}@sha256:${digest}`, existingRepositoryUrl: ecr })).toEqual([]);
     });
 
     it("has at least 25 bad inputs in its table", () => {
