@@ -1,6 +1,7 @@
 /**
- * Two projects: `unit` (Pulumi mocks, pure functions; seconds) and `image` (a real Docker Engine
- * and registry; minutes). `npm test` runs both; each can be run alone with `--selectProjects`.
+ * Three projects: `unit` (Pulumi mocks, pure functions; seconds), `image` (a real Docker Engine and
+ * registry; minutes) and `e2e` (the real Pulumi engine on a real single-node Kubernetes; minutes).
+ * `npm test` runs all three; each can be run alone with `--selectProjects`.
  * @type {import('jest').Config}
  */
 const shared = {
@@ -10,7 +11,8 @@ const shared = {
 
 module.exports = {
   projects: [
-    { ...shared, displayName: "unit", testMatch: ["<rootDir>/test/**/*.test.ts"], testPathIgnorePatterns: ["<rootDir>/test/image/"] },
+    { ...shared, displayName: "unit", testMatch: ["<rootDir>/test/**/*.test.ts"], testPathIgnorePatterns: ["<rootDir>/test/image/", "<rootDir>/test/e2e/"] },
     { ...shared, displayName: "image", testMatch: ["<rootDir>/test/image/**/*.test.ts"] },
+    { ...shared, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
   ],
 };

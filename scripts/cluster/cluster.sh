@@ -65,15 +65,23 @@ pid_of() { cat "$DIR/run/$1.pid" 2>/dev/null || true; }
 alive() {
   local pid
   pid=$(pid_of "$1")
-  [[ -n $pid && -d /proc/$pid ]] && [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"$1"* ]]
+  [[ -n $pid ]] && running "$pid" && [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"$1"* ]]
 }
 
 kubectl_() { "$BIN_kubectl" --kubeconfig "$DIR/kubeconfig" "$@"; }
 
-api_ready() { curl -fsk --max-time 2 -H "Authorization: Bearer $(cat "$DIR/pki/admin.token")" https://127.0.0.1:6443/readyz >/dev/null 2>&1; }
+api_ready() {
+  [[ -f $DIR/pki/admin.token ]] &&
+    curl -fsk --max-time 2 -H "Authorization: Bearer $(cat "$DIR/pki/admin.token")" https://127.0.0.1:6443/readyz >/dev/null 2>&1
+}
 
+# node_ready [SINCE] -> the node reports Ready, with a heartbeat at or after epoch second SINCE (so a
+# Ready left in etcd by a kubelet that crashed does not count).
 node_ready() {
-  [[ "$(kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
+  local since=${1:-0} ready beat
+  read -r ready beat < <(kubectl_ get node "$NODE_NAME" \
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' 2>/dev/null) || return 1
+  [[ $ready == True ]] && (($(date -d "$beat" +%s) >= since))
 }
 
 # start NAME LOGFILE COMMAND... -> starts COMMAND in the background, recording its pid.
@@ -91,7 +99,7 @@ wait_until() {
   local seconds=$1 what=$2 name=$3
   shift 3
   local deadline=$((SECONDS + seconds))
-  until "$@"; do
+  until "$@" >/dev/null 2>&1; do
     if ! alive "$name"; then
       tail -n 25 "$DIR/log/$name.log" >&2 || true
       die "$name exited while waiting for $what; full log: $DIR/log/$name.log"
@@ -243,6 +251,8 @@ authorization: { mode: AlwaysAllow }
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
 serializeImagePulls: false
+# kube-proxy owns the Service rules; the kubelet's own chains would only outlive it on this machine.
+makeIPTablesUtilChains: false
 # The machine's disk is shared; evict only when it is really full, and never collect the pause image.
 evictionHard: { memory.available: 100Mi, nodefs.available: 2%, imagefs.available: 2% }
 imageGCHighThresholdPercent: 99
@@ -308,18 +318,39 @@ unmount_under() {
   done
 }
 
+# running PID -> the process exists and is not a zombie (nobody may reap our daemons' parents here).
+running() { [[ -r /proc/$1/stat ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]; }
+
 stop_process() {
   local name=$1 pid
   alive "$name" || { rm -f "$DIR/run/$name.pid"; return 0; }
   pid=$(pid_of "$name")
   log "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do
-    [[ -d /proc/$pid ]] || break
+  for _ in $(seq 1 60); do
+    running "$pid" || break
     sleep 0.25
   done
-  [[ -d /proc/$pid ]] && kill -KILL "$pid" 2>/dev/null
+  if running "$pid"; then
+    log "$name (pid $pid) ignored SIGTERM for 15 s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
   rm -f "$DIR/run/$name.pid"
+}
+
+# The chains a kubelet of an earlier version of this script made (makeIPTablesUtilChains).
+remove_kubelet_chains() {
+  local cmd table chain
+  for cmd in iptables ip6tables; do
+    command -v "$cmd" >/dev/null || continue
+    while "$cmd" -t filter -D INPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
+    while "$cmd" -t filter -D OUTPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
+    for table in filter nat mangle; do
+      for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
+        "$cmd" -t "$table" -F "$chain" 2>/dev/null && "$cmd" -t "$table" -X "$chain" 2>/dev/null || true
+      done
+    done
+  done
 }
 
 # Every container this cluster's containerd runs: stop them, then their shims.
@@ -351,6 +382,7 @@ down() {
     "$BIN_kube_proxy" --cleanup >/dev/null 2>&1 || true
   fi
   stop_process kubelet
+  remove_kubelet_chains
   kill_containers
   stop_process containerd
   for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_process "$name"; done
@@ -416,10 +448,12 @@ up() {
   start containerd /usr/bin/containerd --config "$DIR/containerd/config.toml"
   wait_until 30 containerd containerd ctr --address "$CTRD_SOCK" version
   pause_image
+  local kubelet_start
+  kubelet_start=$(date +%s)
   start kubelet "$BIN_kubelet" --config="$DIR/kubelet/config.yaml" --kubeconfig="$DIR/kubeconfig" \
     --root-dir="$DIR/kubelet/root" --node-ip="$NODE_IP" --hostname-override="$NODE_NAME"
   start kube-proxy "$BIN_kube_proxy" --config="$DIR/kube-proxy.yaml"
-  wait_until "$READY_TIMEOUT" "the node $NODE_NAME" kubelet node_ready
+  wait_until "$READY_TIMEOUT" "the node $NODE_NAME" kubelet node_ready "$kubelet_start"
   # The default ServiceAccount must exist before pods can be created in a namespace.
   wait_until 30 "the default ServiceAccount" kube-controller-manager kubectl_ -n default get serviceaccount default
   log "ready: node $NODE_NAME at $NODE_IP; kubeconfig $DIR/kubeconfig"

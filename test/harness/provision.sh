@@ -2,7 +2,8 @@
 # Provision what the image tests need on a Debian 12 machine (root; idempotent):
 #   1. Debian's docker.io, docker-registry and debootstrap packages;
 #   2. a Docker Engine answering on /var/run/docker.sock;
-#   3. an OCI registry answering on $REGISTRY_ADDR (default 127.0.0.1:5000);
+#   3. an OCI registry answering on $REGISTRY_ADDR (default 127.0.0.1:5001, the local stack's
+#      `localhost:5001`, so image tests, e2e tests and `npm run local:up` share one registry);
 #   4. the builder base image named by service/Dockerfile's `FROM rust:...`, created locally from a
 #      debootstrap root plus this machine's Rust toolchain, because no image can be pulled here.
 # Anything already installed, running or present is left alone. Every process this run starts is
@@ -14,7 +15,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DOCKERFILE="${DOCKERFILE:-$REPO_ROOT/service/Dockerfile}"
 DOCKER_BIN="${DOCKER_BIN:-/usr/bin/docker}"
 DOCKER_SOCK="${DOCKER_SOCK:-/var/run/docker.sock}"
-REGISTRY_ADDR="${REGISTRY_ADDR:-127.0.0.1:5000}"
+REGISTRY_ADDR="${REGISTRY_ADDR:-127.0.0.1:5001}"
 STATE_DIR="${HARNESS_STATE_DIR:-/var/lib/rust-service-harness}"
 LOG_DIR="${HARNESS_LOG_DIR:-/var/log/rust-service-harness}"
 CACHE_DIR="${HARNESS_CACHE_DIR:-/var/cache/rust-service-harness}"
@@ -57,7 +58,8 @@ wait_for() {
 # 1. Packages
 # ---------------------------------------------------------------------------------------------
 missing=()
-for pkg in docker.io docker-registry debootstrap curl ca-certificates procps; do
+# containerd, runc, the CNI plugins, conntrack and iptables are for the single-node cluster.
+for pkg in docker.io docker-registry debootstrap curl ca-certificates procps containerd runc containernetworking-plugins conntrack iptables; do
   if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed" ]]; then
     missing+=("$pkg")
   fi
@@ -71,7 +73,7 @@ if ((${#missing[@]})); then
     die "apt-get install ${missing[*]} failed (full log: $LOG_DIR/apt-get.log)"
   }
 else
-  log "packages present: docker.io docker-registry debootstrap curl ca-certificates procps"
+  log "packages present"
 fi
 [[ -x $DOCKER_BIN ]] || die "$DOCKER_BIN is missing; Debian's docker.io installs it (it has BuildKit built in)"
 

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { docker, dockerUnavailableReason, repoRoot, serviceContext } from "./docker";
 
 /** Registry the push/pull test uses, as `host:port`. */
-export const registryAddr = process.env.REGISTRY_ADDR ?? "127.0.0.1:5000";
+export const registryAddr = process.env.REGISTRY_ADDR ?? "127.0.0.1:5001";
 
 const inCi = process.env.CI === "true";
 const provisionAllowed = inCi || process.env.RUST_SERVICE_PROVISION === "1";

@@ -1,0 +1,258 @@
+/**
+ * Runs the project's own program (index.ts) on the real Pulumi engine, with a local file backend and a
+ * passphrase, through the Automation API's inline mode: the SDK serves the language runtime itself, so
+ * no Node.js language host plugin is needed. One process per operation, so index.ts is evaluated once.
+ *
+ *   ts-node scripts/local/stack.ts <command> [args] [--dir DIR] [--stack NAME] [--sync-stack-file]
+ *     up | preview | refresh | destroy     run the operation; the result is one JSON document on stdout
+ *     config-set KEY VALUE [--secret]      set `rust-service:KEY` in the stack (VALUE "-" reads stdin)
+ *     config-rm KEY
+ *     export                               the exported state (secrets encrypted)
+ *     outputs                              the stack outputs, as JSON on stdout
+ *
+ * The engine's own output streams to stderr. DIR (default .local/pulumi) holds the backend, PULUMI_HOME,
+ * the work directory with copies of Pulumi.yaml and Pulumi.<stack>.yaml, and the generated passphrase
+ * (unless PULUMI_CONFIG_PASSPHRASE is set). `--sync-stack-file` refreshes the work directory's stack
+ * file from the repository's before the command, keeping its encryption salt and its `image`.
+ * The tools (pulumi, pulumi-resource-kubernetes, kubectl) come from scripts/cluster/toolchain.sh.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+
+const repoRoot = path.resolve(__dirname, "..", "..");
+const PROJECT = "rust-service";
+
+/** One resource step the engine reported. */
+export interface Step {
+    op: string;
+    type: string;
+    urn: string;
+}
+
+/** What a command prints on stdout. */
+export interface StackResult {
+    command: string;
+    ok: boolean;
+    durationMs: number;
+    /** Operation counts (`same`, `update`, `replace`, ...) from the engine's summary. */
+    changes?: OpMap;
+    /** Every step of the operation, in engine order (`same` ones included). */
+    steps?: Step[];
+    outputs?: Record<string, unknown>;
+    /** The exported deployment (`export`); secrets stay encrypted in it. */
+    state?: unknown;
+    error?: string;
+}
+
+/** The tools toolchain.sh found or built, by name. */
+export function toolchain(): Record<string, string> {
+    const out = execFileSync("bash", [path.join(repoRoot, "scripts", "cluster", "toolchain.sh")], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+    });
+    return Object.fromEntries(
+        out
+            .trim()
+            .split("\n")
+            .map((line) => line.split("=", 2) as [string, string]),
+    );
+}
+
+/** The passphrase of the local state: PULUMI_CONFIG_PASSPHRASE, else DIR/passphrase, created on first use. */
+function passphrase(dir: string): string {
+    if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined) return process.env.PULUMI_CONFIG_PASSPHRASE;
+    const file = path.join(dir, "passphrase");
+    if (!fs.existsSync(file)) {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(file, randomBytes(24).toString("base64url"), { mode: 0o600, flag: "wx" });
+    }
+    return fs.readFileSync(file, "utf8").trim();
+}
+
+/** Copies the repository's stack file over the work directory's, keeping what the work directory owns. */
+function syncStackFile(workDir: string, stackName: string): void {
+    const name = `Pulumi.${stackName}.yaml`;
+    const repoFile = parseYaml(fs.readFileSync(path.join(repoRoot, name), "utf8")) as { config?: Record<string, unknown> };
+    const target = path.join(workDir, name);
+    const current = fs.existsSync(target) ? (parseYaml(fs.readFileSync(target, "utf8")) as Record<string, unknown>) : {};
+    const config: Record<string, unknown> = { ...(repoFile.config ?? {}) };
+    const image = (current.config as Record<string, unknown> | undefined)?.[`${PROJECT}:image`];
+    if (image !== undefined) config[`${PROJECT}:image`] = image;
+    const merged: Record<string, unknown> = {};
+    if (current.encryptionsalt !== undefined) merged.encryptionsalt = current.encryptionsalt;
+    merged.config = config;
+    fs.writeFileSync(target, stringifyYaml(merged));
+}
+
+/** Opens (creating on first use) the stack in DIR, running the project's index.ts as an inline program. */
+export async function openStack(dir: string, stackName: string, options: { sync?: boolean } = {}): Promise<Stack> {
+    const tools = toolchain();
+    const workDir = path.join(dir, "project");
+    const backend = path.join(dir, "backend");
+    const home = path.join(dir, "home");
+    for (const d of [workDir, backend, home]) fs.mkdirSync(d, { recursive: true });
+    fs.copyFileSync(path.join(repoRoot, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+    const stackFile = path.join(workDir, `Pulumi.${stackName}.yaml`);
+    if (options.sync || !fs.existsSync(stackFile)) syncStackFile(workDir, stackName);
+
+    const binDirs = [...new Set(["pulumi", "pulumi-resource-kubernetes", "kubectl"].map((t) => path.dirname(tools[t])))];
+    const env: Record<string, string> = {
+        PATH: [...binDirs, process.env.PATH ?? ""].join(path.delimiter),
+        PULUMI_HOME: home,
+        PULUMI_BACKEND_URL: `file://${backend}`,
+        PULUMI_CONFIG_PASSPHRASE: passphrase(dir),
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    };
+    // The CLI itself is found through PATH, in this process too.
+    process.env.PATH = env.PATH;
+    return LocalWorkspace.createOrSelectStack(
+        {
+            stackName,
+            projectName: PROJECT,
+            program: async () => {
+                // The project's own composition root; its exports become the stack outputs.
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const outputs = require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
+                return { ...outputs };
+            },
+        },
+        { workDir, pulumiHome: home, envVars: env },
+    );
+}
+
+function collectSteps(steps: Step[]): (event: EngineEvent) => void {
+    return (event) => {
+        const pre = event.resourcePreEvent;
+        if (pre) steps.push({ op: pre.metadata.op, type: pre.metadata.type, urn: pre.metadata.urn });
+    };
+}
+
+/** A clearer line for the errors a user can fix, with the engine's text kept below it. */
+export function explainError(message: string, dir: string): string {
+    if (/incorrect passphrase|failed to decrypt|passphrase must be set/i.test(message)) {
+        return (
+            `the passphrase does not open the existing local state in ${dir}: restore ${path.join(dir, "passphrase")} ` +
+            "(or set PULUMI_CONFIG_PASSPHRASE to the one it was created with); nothing was changed\n" +
+            message
+        );
+    }
+    return message;
+}
+
+/** Why each failing pod of the namespace fails, with the container's last log lines where Kubernetes kept them. */
+export function podFailures(kubectl: string, namespace: string): string[] {
+    let pods: { items: Array<{ metadata: { name: string }; status?: { containerStatuses?: Json[] } }> };
+    try {
+        pods = JSON.parse(execFileSync(kubectl, ["get", "pods", "-n", namespace, "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+    } catch {
+        return [];
+    }
+    const lines: string[] = [];
+    for (const pod of pods.items) {
+        for (const c of pod.status?.containerStatuses ?? []) {
+            if (c.ready) continue;
+            const waiting = c.state?.waiting;
+            const last = c.lastState?.terminated ?? c.state?.terminated;
+            if (!waiting && !last) continue;
+            const parts = [`pod ${pod.metadata.name}: container ${c.name}`];
+            if (waiting) parts.push(`is ${waiting.reason}`);
+            if (last) parts.push(`exited with code ${last.exitCode} (${last.reason})`);
+            if (c.restartCount) parts.push(`after ${c.restartCount} restart(s)`);
+            let line = parts.join(" ");
+            const message = String(last?.message ?? "").trim();
+            if (message) line += `; its last output:\n    ${message.split("\n").slice(-5).join("\n    ")}`;
+            lines.push(line);
+        }
+    }
+    return lines;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+async function run(argv: string[]): Promise<number> {
+    const flags = new Set(argv.filter((a) => a.startsWith("--") && !["--dir", "--stack"].includes(a)));
+    const valueOf = (flag: string) => {
+        const i = argv.indexOf(flag);
+        return i >= 0 ? argv[i + 1] : undefined;
+    };
+    const positional = argv.filter((a, i) => !a.startsWith("--") && !["--dir", "--stack"].includes(argv[i - 1]));
+    const [command, ...rest] = positional;
+    const dir = path.resolve(valueOf("--dir") ?? process.env.RUST_SERVICE_LOCAL_DIR ?? path.join(repoRoot, ".local", "pulumi"));
+    const stackName = valueOf("--stack") ?? "local";
+    const started = Date.now();
+    const print = (result: Omit<StackResult, "durationMs">) => {
+        process.stdout.write(`${JSON.stringify({ ...result, durationMs: Date.now() - started }, null, 2)}\n`);
+        return result.ok ? 0 : 1;
+    };
+    if (!command) {
+        process.stderr.write("usage: stack.ts up|preview|refresh|destroy|config-set KEY VALUE [--secret]|config-rm KEY|export|outputs [--dir DIR] [--stack NAME]\n");
+        return 2;
+    }
+    const stack = await openStack(dir, stackName, { sync: flags.has("--sync-stack-file") });
+    const onOutput = (text: string) => process.stderr.write(text);
+    const steps: Step[] = [];
+    try {
+        switch (command) {
+            case "config-set": {
+                const [key, raw] = rest;
+                const value = raw === "-" ? fs.readFileSync(0, "utf8") : raw;
+                await stack.setConfig(`${PROJECT}:${key}`, { value, secret: flags.has("--secret") });
+                return print({ command, ok: true });
+            }
+            case "config-rm":
+                await stack.removeConfig(`${PROJECT}:${rest[0]}`);
+                return print({ command, ok: true });
+            case "preview": {
+                const result = await stack.preview({ onOutput, onEvent: collectSteps(steps) });
+                return print({ command, ok: true, changes: result.changeSummary, steps });
+            }
+            case "up": {
+                const result = await stack.up({ onOutput, onEvent: collectSteps(steps) });
+                const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
+                return print({ command, ok: true, changes: result.summary.resourceChanges, steps, outputs });
+            }
+            case "refresh": {
+                const result = await stack.refresh({ onOutput, onEvent: collectSteps(steps) });
+                return print({ command, ok: true, changes: result.summary.resourceChanges, steps });
+            }
+            case "destroy": {
+                const result = await stack.destroy({ onOutput, onEvent: collectSteps(steps) });
+                return print({ command, ok: true, changes: result.summary.resourceChanges, steps });
+            }
+            case "export":
+                return print({ command, ok: true, state: await stack.exportStack() });
+            case "outputs": {
+                const outputs = await stack.outputs();
+                return print({ command, ok: true, outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) });
+            }
+            default:
+                process.stderr.write(`unknown command ${command}\n`);
+                return 2;
+        }
+    } catch (error) {
+        let message = explainError(error instanceof Error ? error.message : String(error), dir);
+        if (command === "up") {
+            const declared = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")).config.namespace.default as string;
+            const namespace = String((await stack.getAllConfig())[`${PROJECT}:namespace`]?.value ?? declared);
+            const failures = namespace ? podFailures(toolchain().kubectl, namespace) : [];
+            if (failures.length > 0) message = `${failures.join("\n")}\n\n${message}`;
+        }
+        return print({ command, ok: false, steps, error: message });
+    }
+}
+
+if (require.main === module) {
+    run(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (error: Error) => {
+            process.stderr.write(`${error.stack ?? error.message}\n`);
+            process.exit(1);
+        },
+    );
+}

@@ -1,0 +1,235 @@
+/**
+ * The e2e harness: a real single-node cluster (scripts/cluster/cluster.sh), the real Pulumi engine
+ * running the project's index.ts (scripts/local/stack.ts, one process per operation) and plain
+ * HTTP clients against the Service's ClusterIP. Nothing here is mocked.
+ */
+import { execFile, execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import type { StackResult } from "../../scripts/local/stack";
+import { dockerUnavailableReason, repoRoot } from "../harness/docker";
+
+export const clusterDir = process.env.RUST_SERVICE_CLUSTER_DIR ?? "/var/lib/rust-service-cluster";
+export const kubeconfig = path.join(clusterDir, "kubeconfig");
+const clusterScript = path.join(repoRoot, "scripts", "cluster", "cluster.sh");
+const inCi = process.env.CI === "true";
+
+/** Why the e2e suite cannot run here, or undefined. With CI=true it always runs (and fails instead). */
+export function e2eSkipReason(): string | undefined {
+    if (inCi || process.env.RUST_SERVICE_E2E === "1") return undefined;
+    const missing = [
+        process.getuid?.() !== 0 ? "root (the kubelet mounts and creates network interfaces)" : undefined,
+        dockerUnavailableReason(),
+        fs.existsSync("/usr/bin/containerd") ? undefined : "Debian's containerd",
+    ].filter(Boolean);
+    if (missing.length === 0) return undefined;
+    return `e2e tests skipped, missing: ${missing.join("; ")}. Run them as root on Debian with RUST_SERVICE_E2E=1 (docs/e2e.md); with CI=true this is a failure.`;
+}
+
+/** Runs a bash script with output on the terminal; rejects naming the script. */
+export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("bash", [script, ...args], { env, stdio: ["ignore", "inherit", "inherit"] });
+        child.on("error", reject);
+        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${path.relative(repoRoot, script)} ${args.join(" ")} failed (exit ${code}); its output is above`))));
+    });
+}
+
+/** True when the cluster answers and its node is Ready. */
+export function clusterUp(): boolean {
+    try {
+        execFileSync("bash", [clusterScript, "status"], { stdio: "ignore" });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/** Starts the cluster unless it runs already; resolves with a function that stops it only if this call started it. */
+export async function ensureCluster(): Promise<() => Promise<void>> {
+    if (clusterUp()) return async () => undefined;
+    await runScript(clusterScript, ["up"]);
+    return () => runScript(clusterScript, ["down"]);
+}
+
+/** kubectl against the harness cluster; JSON output parsed when `-o json` is asked for. */
+export function kubectl(args: string[], input?: string): string {
+    return execFileSync(tool("kubectl"), ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export function kubectlJson(args: string[]): Json {
+    return JSON.parse(kubectl([...args, "-o", "json"]));
+}
+
+/** Like {@link kubectl}, resolving with the exit status and both streams instead of throwing. */
+export function kubectlResult(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+        const child = execFile(tool("kubectl"), ["--kubeconfig", kubeconfig, ...args], (error, stdout, stderr) =>
+            resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+        if (input !== undefined) child.stdin?.end(input);
+    });
+}
+
+let tools: Record<string, string> | undefined;
+/** Path of a toolchain binary (pulumi, kubectl, ...), as scripts/cluster/toolchain.sh reports it. */
+export function tool(name: string): string {
+    tools ??= Object.fromEntries(
+        execFileSync("bash", [path.join(repoRoot, "scripts", "cluster", "toolchain.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+            .trim()
+            .split("\n")
+            .map((line) => line.split("=", 2) as [string, string]),
+    );
+    return tools[name];
+}
+
+/** Everything one stack.ts run produced: its JSON result and the engine's text output. */
+export interface StackRun {
+    result: StackResult;
+    engineOutput: string;
+}
+
+/** A Pulumi stack on the harness cluster, with its own backend, passphrase and work directory. */
+export class E2eStack {
+    /** All the engine printed so far, for leak checks. */
+    readonly transcript: string[] = [];
+
+    constructor(
+        readonly dir: string,
+        private readonly passphrase: string,
+    ) {}
+
+    run(args: string[], input?: string): Promise<StackRun> {
+        return new Promise((resolve, reject) => {
+            const child = spawn(
+                path.join(repoRoot, "node_modules", ".bin", "ts-node"),
+                ["--transpile-only", path.join(repoRoot, "scripts", "local", "stack.ts"), ...args, "--dir", this.dir, "--stack", "local"],
+                { cwd: repoRoot, env: { ...process.env, KUBECONFIG: kubeconfig, PULUMI_CONFIG_PASSPHRASE: this.passphrase }, stdio: ["pipe", "pipe", "pipe"] },
+            );
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+            child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+            child.stdin.end(input ?? "");
+            child.on("error", reject);
+            child.on("exit", () => {
+                this.transcript.push(stdout, stderr);
+                try {
+                    resolve({ result: JSON.parse(stdout) as StackResult, engineOutput: stderr });
+                } catch {
+                    reject(new Error(`stack.ts ${args.join(" ")} printed no result:\n${stdout}\n${stderr.slice(-4000)}`));
+                }
+            });
+        });
+    }
+
+    /** Runs an operation that must succeed; rejects with the engine's output otherwise. */
+    async ok(args: string[], input?: string): Promise<StackResult> {
+        const { result, engineOutput } = await this.run(args, input);
+        if (!result.ok) throw new Error(`stack.ts ${args[0]} failed: ${result.error}\n${engineOutput.slice(-4000)}`);
+        return result;
+    }
+
+    setConfig(key: string, value: string, options: { secret?: boolean } = {}): Promise<StackResult> {
+        // The value goes through stdin so a secret never appears in a process list.
+        return this.ok(["config-set", key, "-", ...(options.secret ? ["--secret"] : [])], value);
+    }
+}
+
+/** Non-`same` steps as "Type op" strings, sorted: what a reviewer sees in a preview. */
+export function changedSteps(result: StackResult): string[] {
+    return (result.steps ?? [])
+        .filter((s) => s.op !== "same")
+        .map((s) => `${s.type.split(":").pop()} ${s.op}`)
+        .sort();
+}
+
+/** One GET on a fresh connection. */
+export function get(url: string, timeoutMs = 3_000): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+        const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c: string) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+            res.on("error", reject);
+        });
+        req.on("timeout", () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
+        req.on("error", reject);
+    });
+}
+
+/** Counts of a load run. */
+export interface LoadReport {
+    requests: number;
+    errors: number;
+    /** Responses by status code, and failures by message. */
+    outcomes: Record<string, number>;
+    /** Bodies seen, with counts (the greeting shows which pods answered). */
+    bodies: Record<string, number>;
+}
+
+/**
+ * Sends GETs from `clients` loops, each on a new connection, until `stop()` is called; at most
+ * `maxRequests` in all, so the load stays bounded whatever the rollout time.
+ */
+export function startLoad(url: string, clients = 4, maxRequests = 20_000): { stop: () => Promise<LoadReport> } {
+    const report: LoadReport = { requests: 0, errors: 0, outcomes: {}, bodies: {} };
+    let running = true;
+    const loop = async () => {
+        while (running && report.requests < maxRequests) {
+            report.requests += 1;
+            try {
+                const res = await get(url);
+                report.outcomes[res.status] = (report.outcomes[res.status] ?? 0) + 1;
+                if (res.status < 200 || res.status >= 300) report.errors += 1;
+                report.bodies[res.body] = (report.bodies[res.body] ?? 0) + 1;
+            } catch (error) {
+                report.errors += 1;
+                const key = (error as Error).message;
+                report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
+            }
+            // A short pause keeps four clients from starving the two cores the rollout needs.
+            await new Promise((r) => setTimeout(r, 5));
+        }
+    };
+    const loops = Array.from({ length: clients }, loop);
+    return {
+        stop: async () => {
+            running = false;
+            await Promise.all(loops);
+            return report;
+        },
+    };
+}
+
+/** The environment of a running container's process, read from /proc on this node. */
+export function containerProcessEnv(containerId: string): Record<string, string> {
+    const id = containerId.replace(/^containerd:\/\//, "");
+    const sock = path.join(clusterDir, "run", "containerd.sock");
+    const line = execFileSync("ctr", ["--address", sock, "-n", "k8s.io", "tasks", "ls"], { encoding: "utf8" })
+        .split("\n")
+        .find((l) => l.startsWith(id));
+    if (!line) throw new Error(`container ${id} has no running task`);
+    const pid = line.split(/\s+/)[1];
+    const raw = fs.readFileSync(`/proc/${pid}/environ`, "utf8");
+    return Object.fromEntries(
+        raw
+            .split("\0")
+            .filter(Boolean)
+            .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+    );
+}
+
+/** Polls `check` every 500 ms until it returns true or `timeoutMs` passes. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}

@@ -1,0 +1,256 @@
+/**
+ * The `local` stack on a real Pulumi engine and a real single-node Kubernetes: deployed, changed,
+ * broken and destroyed for real. The tests run in order and share one stack; each one states the
+ * stack it expects and leaves it that way. Figures (times, request counts) are printed as they go.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildAndPush } from "../../scripts/local/image";
+import { ensureProvisioned } from "../harness/provision";
+import {
+    E2eStack,
+    Json,
+    changedSteps,
+    containerProcessEnv,
+    e2eSkipReason,
+    ensureCluster,
+    get,
+    kubectl,
+    kubectlJson,
+    kubectlResult,
+    startLoad,
+    waitFor,
+} from "./harness";
+
+// Rollouts on two shared cores take tens of seconds; the beforeAll has its own, longer limit.
+jest.setTimeout(10 * 60_000);
+
+const NAMESPACE = "rust-service-e2e";
+const GREETING = "Hello from the local stack";
+const SENTINEL = `e2e-sentinel-${randomBytes(8).toString("hex")}`;
+const skipReason = e2eSkipReason();
+if (skipReason) console.warn(skipReason);
+const suite = skipReason ? describe.skip : describe;
+
+function figure(name: string, value: string): void {
+    process.stdout.write(`[e2e figure] ${name}: ${value}\n`);
+}
+
+async function timed<T>(name: string, action: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    const result = await action();
+    figure(name, `${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return result;
+}
+
+suite("the local stack on a real engine and cluster", () => {
+    let stack: E2eStack;
+    let imageRef: string;
+    let serviceUrl: string;
+    let stopProvisioned: () => Promise<void> = async () => undefined;
+    let stopCluster: () => Promise<void> = async () => undefined;
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "rust-service-e2e-"));
+
+    const deployment = (): Json => kubectlJson(["-n", NAMESPACE, "get", "deployment", "-l", "app.kubernetes.io/name=rust-service"]).items[0];
+    /** Pods of the current ReplicaSet that run and are not being deleted. */
+    const livePods = (): Json[] =>
+        kubectlJson(["-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/name=rust-service"]).items.filter(
+            (p: Json) => p.status.phase === "Running" && !p.metadata.deletionTimestamp,
+        );
+    const settledPods = async (): Promise<Json[]> => {
+        const want = deployment().spec.replicas;
+        let pods: Json[] = [];
+        await waitFor("the old pods to terminate", () => (pods = livePods()).length === want, 90_000);
+        return pods;
+    };
+
+    beforeAll(async () => {
+        stopProvisioned = await timed("provisioning (docker, registry, base image)", ensureProvisioned);
+        stopCluster = await timed("cluster start", ensureCluster);
+        imageRef = await timed("image build and push", () => buildAndPush("localhost:5001", "rust-service", (l) => figure("image", l)));
+        stack = new E2eStack(path.join(workDir, "pulumi"), randomBytes(16).toString("hex"));
+        // What a user does with `pulumi config set` on top of Pulumi.local.yaml: the harness's image,
+        // its own namespace (so a `local:up` deployment on the same cluster is left alone), 2 replicas.
+        await stack.setConfig("image", imageRef);
+        await stack.setConfig("namespace", NAMESPACE);
+        await stack.setConfig("replicas", "2");
+    }, 60 * 60_000);
+
+    afterAll(async () => {
+        // Whatever a failed test left: the stack's objects go, then whatever this run started.
+        if (stack && kubectlJson(["get", "namespaces"]).items.some((n: Json) => n.metadata.name === NAMESPACE)) {
+            await stack.run(["destroy"]).catch(() => undefined);
+        }
+        await stopCluster();
+        await stopProvisioned();
+        fs.rmSync(workDir, { recursive: true, force: true });
+    }, 10 * 60_000);
+
+    it("goes up from empty: Available with the configured replicas, every pod on the exact digest, the greeting through the Service", async () => {
+        const up = await timed("up from empty", () => stack.ok(["up"]));
+        expect(up.changes?.create).toBeGreaterThanOrEqual(7);
+        expect(up.outputs?.imageRef).toBe(imageRef);
+
+        const d = deployment();
+        expect(d.status.conditions.find((c: Json) => c.type === "Available").status).toBe("True");
+        expect(d.status.availableReplicas).toBe(2);
+        const pods = livePods();
+        expect(pods).toHaveLength(2);
+        const digest = imageRef.split("@")[1];
+        for (const pod of pods) {
+            expect(pod.spec.containers[0].image).toBe(imageRef);
+            expect(pod.status.containerStatuses[0].imageID).toMatch(new RegExp(`@${digest}$`));
+        }
+
+        const svc = kubectlJson(["-n", NAMESPACE, "get", "service", String(up.outputs?.serviceName)]);
+        serviceUrl = `http://${svc.spec.clusterIP}:${svc.spec.ports[0].port}/`;
+        const res = await get(serviceUrl);
+        expect(res.status).toBe(200);
+        expect(JSON.parse(res.body).greeting).toBe(GREETING);
+    });
+
+    it("previews no changes a second time, and a refresh changes nothing", async () => {
+        const preview = await timed("no-op preview", () => stack.ok(["preview"]));
+        expect(changedSteps(preview)).toEqual([]);
+        expect(Object.keys(preview.changes ?? {})).toEqual(["same"]);
+
+        const refresh = await timed("refresh", () => stack.ok(["refresh"]));
+        expect(changedSteps(refresh)).toEqual([]);
+        expect(Object.keys(refresh.changes ?? {})).toEqual(["same"]);
+    });
+
+    it("replaces the ConfigMap under a new name and updates the Deployment on a plain env change, rolling pods without a dropped request", async () => {
+        const oldConfigMap = deployment().spec.template.spec.containers[0].envFrom[0].configMapRef.name;
+        await stack.setConfig("env", JSON.stringify(["APP_ENVIRONMENT=e2e-changed"]));
+
+        const preview = await stack.ok(["preview"]);
+        const changed = changedSteps(preview);
+        expect(changed.filter((s) => !s.startsWith("ConfigMap "))).toEqual(["Deployment update"]);
+        expect(changed).toContain("ConfigMap replace");
+        expect(Object.keys(preview.changes ?? {}).sort()).toEqual(["replace", "same", "update"]);
+
+        const load = startLoad(serviceUrl);
+        const started = Date.now();
+        await stack.ok(["up"]);
+        const report = await load.stop();
+        figure("env-change rollout", `${((Date.now() - started) / 1000).toFixed(1)} s, ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`);
+        expect(report.requests).toBeGreaterThan(100);
+        expect(report.errors).toBe(0);
+
+        const newConfigMap = deployment().spec.template.spec.containers[0].envFrom[0].configMapRef.name;
+        expect(newConfigMap).not.toBe(oldConfigMap);
+        for (const pod of await settledPods()) {
+            expect(pod.spec.containers[0].envFrom[0].configMapRef.name).toBe(newConfigMap);
+            expect(containerProcessEnv(pod.status.containerStatuses[0].containerID).APP_ENVIRONMENT).toBe("e2e-changed");
+        }
+        const gone = await kubectlResult(["-n", NAMESPACE, "get", "configmap", oldConfigMap]);
+        expect(gone.stderr).toContain("NotFound");
+    });
+
+    it("updates only the Deployment on a greeting change, and every new pod answers with the new greeting, no request dropped", async () => {
+        await stack.setConfig("greeting", "Hello from the e2e test");
+        const preview = await stack.ok(["preview"]);
+        expect(changedSteps(preview)).toEqual(["Deployment update"]);
+
+        const load = startLoad(serviceUrl);
+        const started = Date.now();
+        await stack.ok(["up"]);
+        const report = await load.stop();
+        figure("greeting rollout", `${((Date.now() - started) / 1000).toFixed(1)} s, ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`);
+        expect(report.errors).toBe(0);
+
+        for (const pod of await settledPods()) {
+            const res = await get(`http://${pod.status.podIP}:8080/`);
+            expect(JSON.parse(res.body).greeting).toBe("Hello from the e2e test");
+        }
+        expect(JSON.parse((await get(serviceUrl)).body).greeting).toBe("Hello from the e2e test");
+    });
+
+    it("delivers a secret through the Secret and secretKeyRef, and its value is nowhere in plain text: API objects, state, stack file, engine output", async () => {
+        await stack.setConfig("secretEnv", JSON.stringify([`E2E_TOKEN=${SENTINEL}`]), { secret: true });
+        await stack.ok(["up"]);
+
+        const container = deployment().spec.template.spec.containers[0];
+        const ref = container.env.find((e: Json) => e.name === "E2E_TOKEN");
+        expect(ref.value).toBeUndefined();
+        expect(ref.valueFrom.secretKeyRef.key).toBe("E2E_TOKEN");
+        const secret = kubectlJson(["-n", NAMESPACE, "get", "secret", ref.valueFrom.secretKeyRef.name]);
+        expect(Buffer.from(secret.data.E2E_TOKEN, "base64").toString()).toBe(SENTINEL);
+
+        for (const pod of await settledPods()) {
+            expect(containerProcessEnv(pod.status.containerStatuses[0].containerID).E2E_TOKEN).toBe(SENTINEL);
+        }
+        // Everything but the Secret itself: specs, env literals, annotations (last-applied included).
+        const objects = kubectl(["-n", NAMESPACE, "get", "configmaps,pods,deployments,replicasets,services,serviceaccounts,poddisruptionbudgets", "-o", "json"]);
+        expect(objects).toContain("E2E_TOKEN");
+        expect(objects).not.toContain(SENTINEL);
+        expect(JSON.stringify(secret.metadata.annotations ?? {})).not.toContain(SENTINEL);
+
+        const state = JSON.stringify((await stack.ok(["export"])).state);
+        expect(state).toContain("E2E_TOKEN");
+        expect(state).toContain("ciphertext");
+        expect(state).not.toContain(SENTINEL);
+        const stackFile = fs.readFileSync(path.join(stack.dir, "project", "Pulumi.local.yaml"), "utf8");
+        expect(stackFile).toMatch(/rust-service:secretEnv:\s+secure: /);
+        const files = listFiles(stack.dir);
+        expect(files.length).toBeGreaterThan(3);
+        for (const file of files) {
+            expect({ file, leaks: fs.readFileSync(file, "latin1").includes(SENTINEL) }).toEqual({ file, leaks: false });
+        }
+        expect(stack.transcript.join("\n")).not.toContain(SENTINEL);
+    });
+
+    it("fails a rollout that cannot become ready within the rollout timeout, names the pod's failure, keeps the old pods serving, and recovers on revert", async () => {
+        const before = JSON.parse((await get(serviceUrl)).body).greeting;
+        await stack.setConfig("rolloutTimeoutSeconds", "30");
+        await stack.ok(["up"]);
+        await stack.setConfig("env", JSON.stringify(["APP_ENVIRONMENT=e2e-changed", "TOKIO_WORKER_THREADS=zero"]));
+
+        const load = startLoad(serviceUrl);
+        const started = Date.now();
+        const { result } = await stack.run(["up"]);
+        const seconds = (Date.now() - started) / 1000;
+        const report = await load.stop();
+        figure("failed rollout", `up failed after ${seconds.toFixed(1)} s (timeout 30 s); ${report.requests} requests, ${report.errors} errors`);
+
+        expect(result.ok).toBe(false);
+        expect(seconds).toBeLessThan(30 + 45);
+        expect(result.error).toMatch(/CrashLoopBackOff|exited with code 1/);
+        expect(result.error).toContain("TOKIO_WORKER_THREADS");
+        expect(report.errors).toBe(0);
+        expect(Object.keys(report.bodies).every((body) => JSON.parse(body).greeting === before)).toBe(true);
+
+        await stack.setConfig("env", JSON.stringify(["APP_ENVIRONMENT=e2e-changed"]));
+        await stack.ok(["up"]);
+        expect(deployment().status.conditions.find((c: Json) => c.type === "Available").status).toBe("True");
+        const pods = await settledPods();
+        expect(pods.every((p: Json) => p.status.containerStatuses[0].ready)).toBe(true);
+    });
+
+    it("rejects a privileged pod in its namespace through the restricted Pod Security label", async () => {
+        const pod = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "privileged-probe", namespace: NAMESPACE },
+            spec: { containers: [{ name: "c", image: imageRef, securityContext: { privileged: true } }] },
+        };
+        const res = await kubectlResult(["apply", "-f", "-"], JSON.stringify(pod));
+        expect(res.code).not.toBe(0);
+        expect(res.stderr).toMatch(/violates PodSecurity "restricted:/);
+        expect(res.stderr).toContain("privileged");
+    });
+
+    it("destroys every object of the stack, namespace included", async () => {
+        const destroy = await timed("destroy", () => stack.ok(["destroy"]));
+        expect(destroy.changes?.delete).toBeGreaterThanOrEqual(7);
+        await waitFor("the namespace to be deleted", () => !kubectlJson(["get", "namespaces"]).items.some((n: Json) => n.metadata.name === NAMESPACE));
+        const leftovers = kubectl(["get", "all,configmaps,secrets,serviceaccounts,poddisruptionbudgets", "-A", "-l", "app.kubernetes.io/name=rust-service", "-o", "name"]);
+        expect(leftovers.trim()).toBe("");
+    });
+});
+
+function listFiles(dir: string): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
