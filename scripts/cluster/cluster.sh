@@ -75,13 +75,13 @@ api_ready() {
     curl -fsk --max-time 2 -H "Authorization: Bearer $(cat "$DIR/pki/admin.token")" https://127.0.0.1:6443/readyz >/dev/null 2>&1
 }
 
-# node_ready [SINCE] -> the node reports Ready, with a heartbeat at or after epoch second SINCE (so a
-# Ready left in etcd by a kubelet that crashed does not count).
+# node_ready [SINCE] -> the node reports Ready and its lease was renewed at or after epoch second SINCE
+# (a Ready left in etcd by a kubelet that crashed does not count; the lease renews every 10 s).
 node_ready() {
-  local since=${1:-0} ready beat
-  read -r ready beat < <(kubectl_ get node "$NODE_NAME" \
-    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' 2>/dev/null) || return 1
-  [[ $ready == True ]] && (($(date -d "$beat" +%s) >= since))
+  local since=${1:-0} ready renewed
+  ready=$(kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) || return 1
+  renewed=$(kubectl_ -n kube-node-lease get lease "$NODE_NAME" -o jsonpath='{.spec.renewTime}' 2>/dev/null) || return 1
+  [[ $ready == True && -n $renewed ]] && (($(date -d "$renewed" +%s) >= since))
 }
 
 # start NAME LOGFILE COMMAND... -> starts COMMAND in the background, recording its pid.
