@@ -146,8 +146,11 @@ declare -A found
 
 # Installed tools at an acceptable version first.
 if path=$(on_path pulumi "$PULUMI_MIN_VERSION" version); then found[pulumi]=$path; fi
+installed_plugin="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes"
 if path=$(command -v pulumi-resource-kubernetes 2>/dev/null) && [[ $path != "$TOOLCHAIN_DIR"/* ]]; then
   found[pulumi-resource-kubernetes]=$path
+elif [[ -x $installed_plugin ]]; then
+  found[pulumi-resource-kubernetes]=$installed_plugin
 fi
 if path=$(on_path etcd 3.5.0 --version); then found[etcd]=$path; fi
 kube_all=1

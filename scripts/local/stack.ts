@@ -93,7 +93,8 @@ export async function openStack(dir: string, stackName: string, options: { sync?
     const tools = toolchain();
     const workDir = path.join(dir, "project");
     const backend = path.join(dir, "backend");
-    const home = path.join(dir, "home");
+    // PULUMI_HOME holds plugins: a caller may share the user's own (local:up does); else one per state folder.
+    const home = process.env.PULUMI_HOME ?? path.join(dir, "home");
     for (const d of [workDir, backend, home]) fs.mkdirSync(d, { recursive: true });
     fs.copyFileSync(path.join(repoRoot, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
     const stackFile = path.join(workDir, `Pulumi.${stackName}.yaml`);

@@ -1,0 +1,278 @@
+/**
+ * `npm run local:up` / `npm run local:down`: the `local` stack on this machine, no cloud account.
+ *
+ *   up     Docker and the registry on 127.0.0.1:5001 (installed and started by test/harness/provision.sh
+ *          on Debian as root; elsewhere Docker must run and the registry is a `registry:2` container),
+ *          a cluster (the project's own single-node cluster, or with --context NAME an existing kube
+ *          context such as kind-rust-service), the Pulumi CLI and Kubernetes provider (installed ones, else
+ *          built), then `up` of the local stack and the service's answer to `GET /`.
+ *   down   destroys the stack and stops what `up` started (the cluster, dockerd, the registry).
+ *
+ * State lives in .local/ (RUST_SERVICE_LOCAL_DIR): the kubeconfig, the Pulumi backend and the
+ * generated passphrase. Nothing there is deleted by a failed run.
+ */
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { dockerBin, dockerUnavailableReason } from "../../test/harness/docker";
+import { buildAndPush } from "./image";
+import type { StackResult } from "./stack";
+
+const repoRoot = path.resolve(__dirname, "..", "..");
+const localDir = path.resolve(process.env.RUST_SERVICE_LOCAL_DIR ?? path.join(repoRoot, ".local"));
+const clusterDir = process.env.RUST_SERVICE_CLUSTER_DIR ?? "/var/lib/rust-service-cluster";
+const clusterScript = path.join(repoRoot, "scripts", "cluster", "cluster.sh");
+/** Bumped when the layout of .local changes; an older folder is reported, never rewritten. */
+const LAYOUT = "1";
+const REGISTRY = "127.0.0.1:5001";
+
+/** A problem the user can fix: printed as one line, exit code 1, no stack trace. */
+class UserError extends Error {}
+
+const started = Date.now();
+function phase(text: string): void {
+    process.stderr.write(`\n[local +${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${text}\n`);
+}
+
+function sh(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(file, args, { env, stdio: ["ignore", "inherit", "inherit"] });
+        child.on("error", reject);
+        child.on("exit", (code) => (code === 0 ? resolve() : reject(new UserError(`${path.basename(file)} ${args.join(" ")} failed (exit ${code}); see the lines above`))));
+    });
+}
+
+/** The local folder's layout: created on first use, refused when an older version made it. */
+function checkLayout(): void {
+    const marker = path.join(localDir, "layout");
+    if (!fs.existsSync(localDir) || fs.readdirSync(localDir).length === 0) {
+        fs.mkdirSync(localDir, { recursive: true });
+        fs.writeFileSync(marker, `${LAYOUT}\n`);
+        return;
+    }
+    const found = fs.existsSync(marker) ? fs.readFileSync(marker, "utf8").trim() : "none";
+    if (found !== LAYOUT) {
+        throw new UserError(
+            `${localDir} was made by another version of this project (layout ${found}, this one uses ${LAYOUT}): ` +
+                `run \`npm run local:down\` with the version that made it, or move the folder away; nothing was deleted`,
+        );
+    }
+}
+
+async function registryAnswers(): Promise<boolean> {
+    try {
+        return (await fetch(`http://${REGISTRY}/v2/`, { signal: AbortSignal.timeout(2_000) })).ok;
+    } catch {
+        return false;
+    }
+}
+
+async function ensureDockerAndRegistry(): Promise<void> {
+    const canProvision = process.getuid?.() === 0 && fs.existsSync("/etc/debian_version");
+    if (canProvision) {
+        // Installs what is missing and starts what is not running; records what it started for local:down.
+        await sh("bash", [path.join(repoRoot, "test", "harness", "provision.sh")], {
+            ...process.env,
+            REGISTRY_ADDR: REGISTRY,
+            HARNESS_STARTED_FILE: path.join(localDir, "started"),
+        });
+        return;
+    }
+    const reason = dockerUnavailableReason();
+    if (reason) {
+        throw new UserError(`Docker is not running and cannot be installed here (needs root on Debian): start Docker, then run \`npm run local:up\` again (${reason})`);
+    }
+    if (!(await registryAnswers())) {
+        console.error(`starting a registry:2 container on ${REGISTRY}`);
+        execFileSync(dockerBin, ["run", "-d", "--restart=always", "--name", "rust-service-registry", "-p", `${REGISTRY}:5000`, "registry:2"], { stdio: "inherit" });
+        fs.writeFileSync(path.join(localDir, "registry-container"), "rust-service-registry\n");
+    }
+}
+
+/** The kubeconfig the stack deploys with, at .local/kubeconfig. */
+async function ensureCluster(context: string | undefined): Promise<string> {
+    const kubeconfig = path.join(localDir, "kubeconfig");
+    if (context) {
+        // An existing cluster (kind, minikube, Docker Desktop): only that context, copied so the stack never follows a context switch.
+        const raw = execFileSync("kubectl", ["config", "view", "--minify", "--flatten", "--context", context], { encoding: "utf8" });
+        fs.writeFileSync(kubeconfig, raw, { mode: 0o600 });
+        fs.writeFileSync(path.join(localDir, "cluster"), `context ${context}\n`);
+        return kubeconfig;
+    }
+    if (process.getuid?.() !== 0) {
+        throw new UserError("the project's own cluster needs root (it runs a kubelet); run as root, or pass `-- --context <kube context>` to use an existing cluster such as kind");
+    }
+    const wasUp = (() => {
+        try {
+            execFileSync("bash", [clusterScript, "status"], { stdio: "ignore" });
+            return true;
+        } catch {
+            return false;
+        }
+    })();
+    await sh("bash", [clusterScript, "up"], { ...process.env, REGISTRY_ADDR: REGISTRY });
+    const record = path.join(localDir, "cluster");
+    // Stopped by local:down only if a local:up started it (the e2e tests may share the same cluster).
+    if (!wasUp || !fs.existsSync(record)) fs.writeFileSync(record, wasUp ? "own shared\n" : "own started\n");
+    fs.copyFileSync(path.join(clusterDir, "kubeconfig"), kubeconfig);
+    fs.chmodSync(kubeconfig, 0o600);
+    return kubeconfig;
+}
+
+function stackCommand(args: string[], kubeconfig: string): Promise<StackResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(
+            path.join(repoRoot, "node_modules", ".bin", "ts-node"),
+            ["--transpile-only", path.join(__dirname, "stack.ts"), ...args, "--dir", path.join(localDir, "pulumi"), "--stack", "local", "--sync-stack-file"],
+            { cwd: repoRoot, env: { ...process.env, KUBECONFIG: kubeconfig, PULUMI_HOME: pulumiHome() }, stdio: ["ignore", "pipe", "inherit"] },
+        );
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.on("error", reject);
+        child.on("exit", () => {
+            try {
+                const result = JSON.parse(out) as StackResult;
+                if (!result.ok) reject(new UserError(`pulumi ${args[0]} failed: ${result.error}`));
+                else resolve(result);
+            } catch {
+                reject(new Error(`stack.ts ${args.join(" ")} printed no result: ${out}`));
+            }
+        });
+    });
+}
+
+/** The user's own Pulumi home, so installed plugins (docker, kubernetes) are used. */
+function pulumiHome(): string {
+    return process.env.PULUMI_HOME ?? path.join(process.env.HOME ?? "", ".pulumi");
+}
+
+/** True when the docker provider plugin is installed, so the component can build the image itself. */
+function dockerPluginInstalled(): boolean {
+    const plugins = path.join(pulumiHome(), "plugins");
+    return fs.existsSync(plugins) && fs.readdirSync(plugins).some((d) => d.startsWith("resource-docker-v"));
+}
+
+/** `kubectl port-forward` to the Service on a free local port; resolves with the port and the process. */
+function portForward(kubeconfig: string, namespace: string, service: string): Promise<{ port: number; child: ChildProcess }> {
+    return new Promise((resolve, reject) => {
+        const kubectl = process.env.KUBECTL ?? toolPath("kubectl");
+        const child = spawn(kubectl, ["--kubeconfig", kubeconfig, "-n", namespace, "port-forward", `svc/${service}`, ":80"], { stdio: ["ignore", "pipe", "pipe"] });
+        let seen = "";
+        const timer = setTimeout(() => reject(new Error(`kubectl port-forward printed no port: ${seen}`)), 20_000);
+        child.stdout.on("data", (d: Buffer) => {
+            seen += d.toString();
+            const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(seen);
+            if (match) {
+                clearTimeout(timer);
+                resolve({ port: Number(match[1]), child });
+            }
+        });
+        child.stderr.on("data", (d: Buffer) => (seen += d.toString()));
+        child.on("error", reject);
+    });
+}
+
+function toolPath(name: string): string {
+    const out = execFileSync("bash", [path.join(repoRoot, "scripts", "cluster", "toolchain.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const line = out.split("\n").find((l) => l.startsWith(`${name}=`));
+    if (!line) throw new Error(`toolchain.sh reported no ${name}`);
+    return line.slice(name.length + 1);
+}
+
+async function up(context: string | undefined): Promise<void> {
+    checkLayout();
+    phase("Docker and the local registry");
+    await ensureDockerAndRegistry();
+    phase(context ? `cluster: the existing kube context ${context}` : "cluster: the project's single-node Kubernetes");
+    const kubeconfig = await ensureCluster(context);
+    phase("Pulumi CLI and Kubernetes provider (installed ones, else built from the Go module proxy; about 35 min the first time)");
+    toolPath("pulumi");
+
+    const stackFile = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, string> };
+    const registry = stackFile.config["rust-service:registryServer"];
+    const repository = stackFile.config["rust-service:registryRepository"];
+    if (dockerPluginInstalled()) {
+        phase("image: built and pushed by the component (docker provider plugin found)");
+        await stackCommand(["config-rm", "image"], kubeconfig);
+    } else {
+        phase("image: the docker provider plugin is not installed, so the same Dockerfile is built with the docker CLI and deployed by digest");
+        const image = await buildAndPush(registry, repository, (line) => console.error(line));
+        console.error(`image ${image}`);
+        await stackCommand(["config-set", "image", image], kubeconfig);
+    }
+
+    phase("pulumi up --stack local");
+    const result = await stackCommand(["up"], kubeconfig);
+    const outputs = result.outputs ?? {};
+    const changes = Object.entries(result.changes ?? {})
+        .map(([op, n]) => `${n} ${op}`)
+        .join(", ");
+    phase(`deployed (${changes})`);
+    for (const [key, value] of Object.entries(outputs)) console.log(`  ${key.padEnd(15)} ${String(value)}`);
+
+    const namespace = String(outputs.namespace);
+    const service = String(outputs.serviceName);
+    const forward = await portForward(kubeconfig, namespace, service);
+    try {
+        const res = await fetch(`http://127.0.0.1:${forward.port}/`, { signal: AbortSignal.timeout(5_000) });
+        console.log(`\nGET / -> ${res.status} ${await res.text()}`);
+    } finally {
+        forward.child.kill();
+    }
+    const kubeconfigShown = path.relative(process.cwd(), kubeconfig) || kubeconfig;
+    console.log(`\nReach it:\n  KUBECONFIG=${kubeconfigShown} kubectl -n ${namespace} port-forward svc/${service} 8080:80 &\n  curl http://127.0.0.1:8080/`);
+    console.log(`See it:\n  KUBECONFIG=${kubeconfigShown} kubectl get pods -A\nStop it:\n  npm run local:down`);
+    phase("done");
+}
+
+async function down(): Promise<void> {
+    if (!fs.existsSync(localDir)) {
+        console.error(`nothing to stop: ${localDir} does not exist`);
+        return;
+    }
+    checkLayout();
+    const kubeconfig = path.join(localDir, "kubeconfig");
+    const record = fs.existsSync(path.join(localDir, "cluster")) ? fs.readFileSync(path.join(localDir, "cluster"), "utf8").trim() : "";
+    if (fs.existsSync(path.join(localDir, "pulumi", "backend")) && fs.existsSync(kubeconfig)) {
+        phase("pulumi destroy --stack local");
+        if (record.startsWith("own")) await sh("bash", [clusterScript, "up"], { ...process.env, REGISTRY_ADDR: REGISTRY });
+        const result = await stackCommand(["destroy"], kubeconfig);
+        const changes = Object.entries(result.changes ?? {}).map(([op, n]) => `${n} ${op}`);
+        phase(`destroyed (${changes.join(", ") || "nothing was deployed"})`);
+    }
+    if (record === "own started") {
+        phase("stopping the cluster");
+        await sh("bash", [clusterScript, "down"]);
+    }
+    const startedFile = path.join(localDir, "started");
+    if (fs.existsSync(startedFile)) {
+        phase("stopping dockerd and the registry this machine's local:up started");
+        await sh("bash", [path.join(repoRoot, "test", "harness", "stop.sh"), startedFile]);
+    }
+    const container = path.join(localDir, "registry-container");
+    if (fs.existsSync(container)) {
+        execFileSync(dockerBin, ["rm", "-f", fs.readFileSync(container, "utf8").trim()], { stdio: "inherit" });
+        fs.rmSync(container);
+    }
+    fs.rmSync(path.join(localDir, "cluster"), { force: true });
+    phase("stopped; .local keeps the (empty) stack state and the passphrase");
+}
+
+async function main(argv: string[]): Promise<void> {
+    const [command] = argv;
+    const contextIndex = argv.indexOf("--context");
+    const context = contextIndex >= 0 ? argv[contextIndex + 1] : undefined;
+    if (command === "up") return up(context);
+    if (command === "down") return down();
+    throw new UserError("usage: ts-node scripts/local/up.ts up [--context NAME] | down");
+}
+
+main(process.argv.slice(2)).catch((error: Error) => {
+    if (error instanceof UserError) {
+        process.stderr.write(`\nlocal:${process.argv[2] ?? "up"}: ${error.message}\n`);
+    } else {
+        process.stderr.write(`\n${error.stack ?? error.message}\n`);
+    }
+    process.exit(1);
+});
