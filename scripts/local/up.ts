@@ -173,6 +173,20 @@ function portForward(kubeconfig: string, namespace: string, service: string): Pr
     });
 }
 
+/** `kubectl` when it is on PATH, else a link to the toolchain's in .local/bin. */
+function kubectlCommand(): string {
+    try {
+        execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
+        return "kubectl";
+    } catch {
+        const bin = path.join(localDir, "bin");
+        fs.mkdirSync(bin, { recursive: true });
+        fs.rmSync(path.join(bin, "kubectl"), { force: true });
+        fs.symlinkSync(toolPath("kubectl"), path.join(bin, "kubectl"));
+        return path.relative(process.cwd(), path.join(bin, "kubectl"));
+    }
+}
+
 function toolPath(name: string): string {
     const out = execFileSync("bash", [path.join(repoRoot, "scripts", "cluster", "toolchain.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
     const line = out.split("\n").find((l) => l.startsWith(`${name}=`));
@@ -221,8 +235,9 @@ async function up(context: string | undefined): Promise<void> {
         forward.child.kill();
     }
     const kubeconfigShown = path.relative(process.cwd(), kubeconfig) || kubeconfig;
-    console.log(`\nReach it:\n  KUBECONFIG=${kubeconfigShown} kubectl -n ${namespace} port-forward svc/${service} 8080:80 &\n  curl http://127.0.0.1:8080/`);
-    console.log(`See it:\n  KUBECONFIG=${kubeconfigShown} kubectl get pods -A\nStop it:\n  npm run local:down`);
+    const kubectl = kubectlCommand();
+    console.log(`\nReach it:\n  KUBECONFIG=${kubeconfigShown} ${kubectl} -n ${namespace} port-forward svc/${service} 8080:80 &\n  curl http://127.0.0.1:8080/`);
+    console.log(`See it:\n  KUBECONFIG=${kubeconfigShown} ${kubectl} get pods -A\nStop it:\n  npm run local:down`);
     phase("done");
 }
 

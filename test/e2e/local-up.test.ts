@@ -23,6 +23,14 @@ interface Run {
     seconds: number;
 }
 
+/** The README's main-job command, e.g. `npm ci && npm run local:up`. */
+function mainJobCommand(): string {
+    const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    const match = /\*\*Set up and run the main job\*\*[\s\S]*?```sh\n(.*)\n```/.exec(readme);
+    if (!match) throw new Error("README.md has no main-job command block");
+    return match[1].trim();
+}
+
 function npmRun(script: string, localDir: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
@@ -68,8 +76,13 @@ suite("npm run local:up (the README's main job)", () => {
         fs.rmSync(scratch, { recursive: true, force: true });
     });
 
+    it("is the README's main-job command, after its install step", () => {
+        expect(mainJobCommand()).toBe("npm ci && npm run local:up");
+    });
+
     it("deploys the local stack and prints the phases, the outputs and the greeting answered by a pod", async () => {
-        const run = await npmRun("local:up", localDir);
+        const script = mainJobCommand().split("&&").pop()!.trim().replace(/^npm run /, "");
+        const run = await npmRun(script, localDir);
         process.stdout.write(`[e2e figure] local:up (toolchain warm): ${run.seconds.toFixed(1)} s\n`);
         expect({ code: run.code, tail: run.stderr.slice(-1500) }).toEqual({ code: 0, tail: expect.any(String) });
         expect(run.stderr).toMatch(/\[local \+\s*\d+s\] Docker and the local registry/);
