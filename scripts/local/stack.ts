@@ -96,7 +96,10 @@ export async function openStack(dir: string, stackName: string, options: { sync?
     // PULUMI_HOME holds plugins: a caller may share the user's own (local:up does); else one per state folder.
     const home = process.env.PULUMI_HOME ?? path.join(dir, "home");
     for (const d of [workDir, backend, home]) fs.mkdirSync(d, { recursive: true });
-    fs.copyFileSync(path.join(repoRoot, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+    // The project file as it is (its config schema and defaults apply), less `main`: the program is inline.
+    const project = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+    delete project.main;
+    fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), stringifyYaml(project));
     const stackFile = path.join(workDir, `Pulumi.${stackName}.yaml`);
     if (options.sync || !fs.existsSync(stackFile)) syncStackFile(workDir, stackName);
 
