@@ -436,7 +436,7 @@ up() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$DIR/pki/sa.pub" --service-account-signing-key-file="$DIR/pki/sa.key" \
     --service-cluster-ip-range="$SERVICE_CIDR" --authorization-mode=Node,RBAC \
-    --endpoint-reconciler-type=none --allow-privileged=false
+    --endpoint-reconciler-type=none --allow-privileged=true
   wait_until 60 "the API server" kube-apiserver api_ready
   start kube-controller-manager "$BIN_kube_controller_manager" --kubeconfig="$DIR/kubeconfig" \
     --bind-address=127.0.0.1 --leader-elect=false --controllers='*,-nodeipam' \

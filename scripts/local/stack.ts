@@ -5,7 +5,8 @@
  *
  *   ts-node scripts/local/stack.ts <command> [args] [--dir DIR] [--stack NAME] [--sync-stack-file]
  *     up | preview | refresh | destroy     run the operation; the result is one JSON document on stdout
- *     config-set KEY VALUE [--secret]      set `rust-service:KEY` in the stack (VALUE "-" reads stdin)
+ *     config-set KEY VALUE [--secret]      set `rust-service:KEY` in the stack (VALUE "-" reads stdin;
+ *                                          with --list, a JSON array of strings for an array key)
  *     config-rm KEY
  *     export                               the exported state (secrets encrypted)
  *     outputs                              the stack outputs, as JSON on stdout
@@ -129,6 +130,20 @@ export async function openStack(dir: string, stackName: string, options: { sync?
     );
 }
 
+/**
+ * `pulumi config set`, the value on stdin: the Automation API's setConfig puts it on the command
+ * line, where any local user could read a secret from the process list.
+ */
+function configSet(stack: Stack, key: string, value: string, options: { secret: boolean; path?: boolean }): void {
+    const workspace = stack.workspace as LocalWorkspace;
+    execFileSync("pulumi", ["config", "set", ...(options.path ? ["--path"] : []), options.secret ? "--secret" : "--plaintext", "--stack", stack.name, "--non-interactive", key], {
+        cwd: workspace.workDir,
+        env: { ...process.env, ...workspace.envVars },
+        input: value,
+        stdio: ["pipe", "ignore", "pipe"],
+    });
+}
+
 function collectSteps(steps: Step[]): (event: EngineEvent) => void {
     return (event) => {
         const pre = event.resourcePreEvent;
@@ -206,7 +221,15 @@ async function run(argv: string[]): Promise<number> {
             case "config-set": {
                 const [key, raw] = rest;
                 const value = raw === "-" ? fs.readFileSync(0, "utf8") : raw;
-                await stack.setConfig(`${PROJECT}:${key}`, { value, secret: flags.has("--secret") });
+                const secret = flags.has("--secret");
+                if (flags.has("--list")) {
+                    const items = JSON.parse(value) as unknown;
+                    if (!Array.isArray(items) || !items.every((i) => typeof i === "string")) throw new Error(`--list needs a JSON array of strings for ${key}`);
+                    await stack.removeConfig(`${PROJECT}:${key}`);
+                    items.forEach((item, i) => configSet(stack, `${PROJECT}:${key}[${i}]`, item, { secret, path: true }));
+                } else {
+                    configSet(stack, `${PROJECT}:${key}`, value, { secret });
+                }
                 return print({ command, ok: true });
             }
             case "config-rm":

@@ -138,6 +138,11 @@ export class E2eStack {
         // The value goes through stdin so a secret never appears in a process list.
         return this.ok(["config-set", key, "-", ...(options.secret ? ["--secret"] : [])], value);
     }
+
+    /** Sets an array key (`env`, `secretEnv`) to these entries. */
+    setList(key: string, items: string[], options: { secret?: boolean } = {}): Promise<StackResult> {
+        return this.ok(["config-set", key, "-", "--list", ...(options.secret ? ["--secret"] : [])], JSON.stringify(items));
+    }
 }
 
 /** Non-`same` steps as "Type op" strings, sorted: what a reviewer sees in a preview. */

@@ -123,7 +123,7 @@ suite("the local stack on a real engine and cluster", () => {
 
     it("replaces the ConfigMap under a new name and updates the Deployment on a plain env change, rolling pods without a dropped request", async () => {
         const oldConfigMap = deployment().spec.template.spec.containers[0].envFrom[0].configMapRef.name;
-        await stack.setConfig("env", JSON.stringify(["APP_ENVIRONMENT=e2e-changed"]));
+        await stack.setList("env", ["APP_ENVIRONMENT=e2e-changed"]);
 
         const preview = await stack.ok(["preview"]);
         const changed = changedSteps(preview);
@@ -169,7 +169,7 @@ suite("the local stack on a real engine and cluster", () => {
     });
 
     it("delivers a secret through the Secret and secretKeyRef, and its value is nowhere in plain text: API objects, state, stack file, engine output", async () => {
-        await stack.setConfig("secretEnv", JSON.stringify([`E2E_TOKEN=${SENTINEL}`]), { secret: true });
+        await stack.setList("secretEnv", [`E2E_TOKEN=${SENTINEL}`], { secret: true });
         await stack.ok(["up"]);
 
         const container = deployment().spec.template.spec.containers[0];
@@ -206,7 +206,7 @@ suite("the local stack on a real engine and cluster", () => {
         const before = JSON.parse((await get(serviceUrl)).body).greeting;
         await stack.setConfig("rolloutTimeoutSeconds", "30");
         await stack.ok(["up"]);
-        await stack.setConfig("env", JSON.stringify(["APP_ENVIRONMENT=e2e-changed", "TOKIO_WORKER_THREADS=zero"]));
+        await stack.setList("env", ["APP_ENVIRONMENT=e2e-changed", "TOKIO_WORKER_THREADS=zero"]);
 
         const load = startLoad(serviceUrl);
         const started = Date.now();
@@ -222,7 +222,7 @@ suite("the local stack on a real engine and cluster", () => {
         expect(report.errors).toBe(0);
         expect(Object.keys(report.bodies).every((body) => JSON.parse(body).greeting === before)).toBe(true);
 
-        await stack.setConfig("env", JSON.stringify(["APP_ENVIRONMENT=e2e-changed"]));
+        await stack.setList("env", ["APP_ENVIRONMENT=e2e-changed"]);
         await stack.ok(["up"]);
         expect(deployment().status.conditions.find((c: Json) => c.type === "Available").status).toBe("True");
         const pods = await settledPods();
