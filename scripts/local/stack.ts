@@ -144,6 +144,18 @@ function configSet(stack: Stack, key: string, value: string, options: { secret: 
     });
 }
 
+/** `pulumi stack export`, secrets encrypted (the Automation API's exportStack passes --show-secrets). */
+function exportState(stack: Stack): unknown {
+    const workspace = stack.workspace as LocalWorkspace;
+    const out = execFileSync("pulumi", ["stack", "export", "--stack", stack.name, "--non-interactive"], {
+        cwd: workspace.workDir,
+        env: { ...process.env, ...workspace.envVars },
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    return JSON.parse(out);
+}
+
 function collectSteps(steps: Step[]): (event: EngineEvent) => void {
     return (event) => {
         const pre = event.resourcePreEvent;
@@ -253,7 +265,7 @@ async function run(argv: string[]): Promise<number> {
                 return print({ command, ok: true, changes: result.summary.resourceChanges, steps });
             }
             case "export":
-                return print({ command, ok: true, state: await stack.exportStack() });
+                return print({ command, ok: true, state: exportState(stack) });
             case "outputs": {
                 const outputs = await stack.outputs();
                 return print({ command, ok: true, outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) });
