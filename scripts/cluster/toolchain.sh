@@ -65,6 +65,7 @@ build() {
       die "building $name $version from $module failed; full log: $logfile"
     fi
     touch "$out/.complete"
+    built=1
     log "built $name $version in $((SECONDS - t0))s"
   fi
   exec 8>&-
@@ -143,6 +144,7 @@ $replaces" "${packages[@]}"
 }
 
 declare -A found
+built=0
 
 # Installed tools at an acceptable version first.
 if path=$(on_path pulumi "$PULUMI_MIN_VERSION" version); then found[pulumi]=$path; fi
@@ -200,4 +202,5 @@ for name in pulumi pulumi-resource-kubernetes etcd "${KUBERNETES_COMMANDS[@]}"; 
   [[ -x ${found[$name]} ]] || die "$name is missing at ${found[$name]}"
   printf '%s=%s\n' "$name" "${found[$name]}"
 done
-log "toolchain ready"
+((built)) && log "toolchain ready"
+exit 0
