@@ -40,8 +40,12 @@ log() { printf '[cluster +%3ds] %s\n' "$((SECONDS - started))" "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 
 need_root() {
-  [[ $EUID -eq 0 ]] || die "must run as root (it mounts, creates network interfaces and runs a kubelet); try: sudo bash $0 $*"
+  [[ $EUID -eq 0 ]] || die "must run as root (it mounts, creates network interfaces and runs a kubelet); try: sudo bash $0"
 }
+
+# Set by load_tools from toolchain.sh's "name=path" lines.
+BIN_etcd='' BIN_kube_apiserver='' BIN_kube_controller_manager='' BIN_kube_scheduler=''
+BIN_kubelet='' BIN_kube_proxy='' BIN_kubectl=''
 
 # load_tools [recorded] -> BIN_<name> for every tool: built or found by toolchain.sh, or, with
 # "recorded", the ones the last `up` used (so `down` never starts a build).

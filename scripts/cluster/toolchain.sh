@@ -11,7 +11,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=versions.sh
+# shellcheck source=scripts/cluster/versions.sh
 source "$here/versions.sh"
 
 TOOLCHAIN_DIR="${RUST_SERVICE_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/rust-service-pulumi/toolchain}"
@@ -73,6 +73,7 @@ build() {
 
 # tools_module DIR MODULE_PATH GO_MOD_BODY IMPORT... -> a module that pins its dependencies and
 # imports the packages to build, so `go mod tidy` records exactly what they need.
+# shellcheck disable=SC2329 # called by name through build()
 tools_module() {
   local body=$1
   shift
@@ -85,6 +86,7 @@ tools_module() {
   GOFLAGS="$GOFLAGS -mod=mod" "$GO" mod tidy -e
 }
 
+# shellcheck disable=SC2329 # called by name through build()
 build_pulumi() {
   local out=$1
   tools_module "require (
@@ -100,6 +102,7 @@ replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-202
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
 
+# shellcheck disable=SC2329 # called by name through build()
 build_pulumi_kubernetes() {
   local out=$1 work=$2 dir
   local module=github.com/pulumi/pulumi-kubernetes/provider/v4
@@ -116,6 +119,7 @@ build_pulumi_kubernetes() {
     ./cmd/pulumi-resource-kubernetes
 }
 
+# shellcheck disable=SC2329 # called by name through build()
 build_etcd() {
   local out=$1
   tools_module "require go.etcd.io/etcd/server/v3 v$ETCD_VERSION" go.etcd.io/etcd/server/v3
@@ -124,6 +128,7 @@ build_etcd() {
 
 KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
+# shellcheck disable=SC2329 # called by name through build()
 build_kubernetes() {
   local out=$1 gomod replaces minor=${KUBERNETES_VERSION#*.}
   minor=${minor%%.*}
@@ -168,16 +173,16 @@ done
 
 # Start every module download at once (network-bound), then compile one at a time (CPU-bound).
 prefetch() {
-  local name=$1 dir=$2
-  shift 2
-  mkdir -p "$SRC_DIR/prefetch-$name"
+  local name=$1
+  shift
+  # Best effort: a failure here shows again, with its log, in the build that needs the module.
   ("$GO" mod download -x "$@" >"$LOG_DIR/prefetch-$name.log" 2>&1 || true) &
 }
 if [[ -n $GO ]]; then
   [[ -n ${found[pulumi]:-} || -f $TOOLCHAIN_DIR/pulumi-$PULUMI_VERSION/.complete ]] ||
-    prefetch pulumi . "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"
+    prefetch pulumi "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"
   [[ -n ${found[pulumi-resource-kubernetes]:-} || -f $TOOLCHAIN_DIR/pulumi-resource-kubernetes-$PULUMI_KUBERNETES_VERSION/.complete ]] ||
-    prefetch pulumi-kubernetes . "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODULE_VERSION"
+    prefetch pulumi-kubernetes "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODULE_VERSION"
 fi
 
 if [[ -z ${found[etcd]:-} ]]; then

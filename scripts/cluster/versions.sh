@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by the scripts that source this file
 # The one place the cluster toolchain's versions are pinned. Sourced by toolchain.sh and the harness.
 # Bump a version here and the next run builds it into a new cache folder; the old one is left alone.
 PULUMI_VERSION=3.274.1
