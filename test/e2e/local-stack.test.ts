@@ -9,10 +9,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { buildAndPush } from "../../scripts/local/image";
 import { ensureProvisioned } from "../harness/provision";
+import { repoRoot } from "../harness/docker";
 import {
     E2eStack,
     Json,
     changedSteps,
+    clusterDir,
+    runScript,
     containerProcessEnv,
     e2eSkipReason,
     ensureCluster,
@@ -243,6 +246,26 @@ suite("the local stack on a real engine and cluster", () => {
         expect(res.code).not.toBe(0);
         expect(res.stderr).toMatch(/violates PodSecurity "restricted:/);
         expect(res.stderr).toContain("privileged");
+    });
+
+    it("recovers after every cluster process is killed: a second start clears the leftovers and the Service answers again", async () => {
+        const crashedAt = Date.now();
+        const runDir = path.join(clusterDir, "run");
+        for (const file of fs.readdirSync(runDir).filter((f) => f.endsWith(".pid"))) {
+            process.kill(Number(fs.readFileSync(path.join(runDir, file), "utf8")), "SIGKILL");
+        }
+        await timed("cluster start after a crash", () => runScript(path.join(repoRoot, "scripts", "cluster", "cluster.sh"), ["up"]));
+        // The crash took the containers with it: the kubelet restarts them (status left in etcd by the
+        // dead kubelet does not count, hence the start times).
+        const restarted = () =>
+            livePods().filter((p: Json) => {
+                const c = p.status.containerStatuses?.[0];
+                return c?.ready && Date.parse(c.state.running?.startedAt ?? 0) >= crashedAt - 1_000;
+            }).length === 2;
+        await waitFor("both pods to run again", () => restarted() && deployment().status.conditions.some((c: Json) => c.type === "Available" && c.status === "True"), 120_000);
+        const res = await get(serviceUrl);
+        expect(res.status).toBe(200);
+        expect(JSON.parse(res.body).greeting).toBe("Hello from the e2e test");
     });
 
     it("destroys every object of the stack, namespace included", async () => {
