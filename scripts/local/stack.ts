@@ -23,6 +23,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { tool, toolchain } from "../cluster/tools";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const PROJECT = "rust-service";
@@ -47,20 +48,6 @@ export interface StackResult {
     /** The exported deployment (`export`); secrets stay encrypted in it. */
     state?: unknown;
     error?: string;
-}
-
-/** The tools toolchain.sh found or built, by name. */
-export function toolchain(): Record<string, string> {
-    const out = execFileSync("bash", [path.join(repoRoot, "scripts", "cluster", "toolchain.sh")], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "inherit"],
-    });
-    return Object.fromEntries(
-        out
-            .trim()
-            .split("\n")
-            .map((line) => line.split("=", 2) as [string, string]),
-    );
 }
 
 /** The passphrase of the local state: PULUMI_CONFIG_PASSPHRASE, else DIR/passphrase, created on first use. */
@@ -279,7 +266,7 @@ async function run(argv: string[]): Promise<number> {
         if (command === "up") {
             const declared = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")).config.namespace.default as string;
             const namespace = String((await stack.getAllConfig())[`${PROJECT}:namespace`]?.value ?? declared);
-            const failures = namespace ? podFailures(toolchain().kubectl, namespace) : [];
+            const failures = namespace ? podFailures(tool("kubectl"), namespace) : [];
             if (failures.length > 0) message = `${failures.join("\n")}\n\n${message}`;
         }
         return print({ command, ok: false, steps, error: message });

@@ -16,6 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { dockerBin, dockerUnavailableReason } from "../../test/harness/docker";
+import { tool } from "../cluster/tools";
 import { buildAndPush } from "./image";
 import type { StackResult } from "./stack";
 
@@ -156,7 +157,7 @@ function dockerPluginInstalled(): boolean {
 /** `kubectl port-forward` to the Service on a free local port; resolves with the port and the process. */
 function portForward(kubeconfig: string, namespace: string, service: string): Promise<{ port: number; child: ChildProcess }> {
     return new Promise((resolve, reject) => {
-        const kubectl = process.env.KUBECTL ?? toolPath("kubectl");
+        const kubectl = process.env.KUBECTL ?? tool("kubectl");
         const child = spawn(kubectl, ["--kubeconfig", kubeconfig, "-n", namespace, "port-forward", `svc/${service}`, ":80"], { stdio: ["ignore", "pipe", "pipe"] });
         let seen = "";
         const timer = setTimeout(() => reject(new Error(`kubectl port-forward printed no port: ${seen}`)), 20_000);
@@ -182,16 +183,9 @@ function kubectlCommand(): string {
         const bin = path.join(localDir, "bin");
         fs.mkdirSync(bin, { recursive: true });
         fs.rmSync(path.join(bin, "kubectl"), { force: true });
-        fs.symlinkSync(toolPath("kubectl"), path.join(bin, "kubectl"));
+        fs.symlinkSync(tool("kubectl"), path.join(bin, "kubectl"));
         return path.relative(process.cwd(), path.join(bin, "kubectl"));
     }
-}
-
-function toolPath(name: string): string {
-    const out = execFileSync("bash", [path.join(repoRoot, "scripts", "cluster", "toolchain.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-    const line = out.split("\n").find((l) => l.startsWith(`${name}=`));
-    if (!line) throw new Error(`toolchain.sh reported no ${name}`);
-    return line.slice(name.length + 1);
 }
 
 async function up(context: string | undefined): Promise<void> {
@@ -201,7 +195,7 @@ async function up(context: string | undefined): Promise<void> {
     phase(context ? `cluster: the existing kube context ${context}` : "cluster: the project's single-node Kubernetes");
     const kubeconfig = await ensureCluster(context);
     phase("Pulumi CLI and Kubernetes provider (installed ones, else built from the Go module proxy; about 35 min the first time)");
-    toolPath("pulumi");
+    tool("pulumi");
 
     const stackFile = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, string> };
     const registry = stackFile.config["rust-service:registryServer"];

@@ -5,10 +5,13 @@
  */
 import { execFile, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as path from "node:path";
+import { tool } from "../../scripts/cluster/tools";
 import type { StackResult } from "../../scripts/local/stack";
+
+export { tool };
 import { dockerUnavailableReason, repoRoot } from "../harness/docker";
+import { HttpResponse, request } from "../harness/http";
 
 export const clusterDir = process.env.RUST_SERVICE_CLUSTER_DIR ?? "/var/lib/rust-service-cluster";
 export const kubeconfig = path.join(clusterDir, "kubeconfig");
@@ -73,18 +76,6 @@ export function kubectlResult(args: string[], input?: string): Promise<{ code: n
         );
         if (input !== undefined) child.stdin?.end(input);
     });
-}
-
-let tools: Record<string, string> | undefined;
-/** Path of a toolchain binary (pulumi, kubectl, ...), as scripts/cluster/toolchain.sh reports it. */
-export function tool(name: string): string {
-    tools ??= Object.fromEntries(
-        execFileSync("bash", [path.join(repoRoot, "scripts", "cluster", "toolchain.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
-            .trim()
-            .split("\n")
-            .map((line) => line.split("=", 2) as [string, string]),
-    );
-    return tools[name];
 }
 
 /** Everything one stack.ts run produced: its JSON result and the engine's text output. */
@@ -154,18 +145,8 @@ export function changedSteps(result: StackResult): string[] {
 }
 
 /** One GET on a fresh connection. */
-export function get(url: string, timeoutMs = 3_000): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-        const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (c: string) => (body += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-            res.on("error", reject);
-        });
-        req.on("timeout", () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
-        req.on("error", reject);
-    });
+export function get(url: string, timeoutMs = 3_000): Promise<HttpResponse> {
+    return request(url, { timeoutMs });
 }
 
 /** Counts of a load run. */
