@@ -127,8 +127,8 @@ async fn accept_until(
     stop: impl Future<Output = ()>,
 ) {
     let mut http = http1::Builder::new();
-    // Measured for the time each connection gets to send a request head, whether it is
-    // new or kept alive after a response.
+    // The head timeout runs from a connection's start and from each response on, so it
+    // also closes idle keep-alive connections.
     http.timer(TokioTimer::new())
         .header_read_timeout(idle_timeout)
         .max_header_size(MAX_HEAD_BYTES)

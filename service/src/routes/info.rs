@@ -3,6 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde::Serialize;
@@ -43,5 +44,7 @@ impl Document {
 
 /// `GET /`: the pre-rendered document.
 pub async fn info(State(document): State<Document>) -> impl IntoResponse {
-    ([(CONTENT_TYPE, "application/json")], document.0)
+    // A static value: a `&str` would be validated and copied for every request.
+    let json = HeaderValue::from_static("application/json");
+    ([(CONTENT_TYPE, json)], document.0)
 }
