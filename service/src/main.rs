@@ -63,7 +63,7 @@ fn serve() -> ExitCode {
 
 /// One worker: a single-threaded runtime, which polls every task on this thread with no
 /// cross-thread queue, work stealing or wake-ups (measured: about 5 % less CPU per request
-/// than a one-worker multi-threaded runtime; docs/service.md). More: the work-stealing
+/// than a one-worker multi-threaded runtime; bench/RESULTS.md). More: the work-stealing
 /// runtime with that many workers.
 fn runtime(workers: NonZeroUsize) -> std::io::Result<tokio::runtime::Runtime> {
     if workers.get() == 1 {
