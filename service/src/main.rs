@@ -3,6 +3,8 @@
 //! Exit codes: 0 clean shutdown or healthy; 1 runtime failure (cannot bind, shutdown
 //! deadline exceeded) or unhealthy; 2 invalid configuration or usage.
 
+#![forbid(unsafe_code)]
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::num::NonZeroUsize;
 use std::process::ExitCode;
@@ -12,13 +14,11 @@ use rust_service::{AppState, Config, healthcheck, server, telemetry};
 use tokio::net::TcpListener;
 use tracing::{error, info};
 
-/// mimalloc rather than glibc's allocator: every request allocates and frees about twenty
-/// small blocks (and hyper a read buffer), which mimalloc's per-thread free lists serve with
-/// less CPU. Figures in docs/service.md. The binary alone chooses this; the library leaves
-/// the allocator to whoever links it. `MiMalloc` is this crate's adapter (see its docs for
-/// why not the `mimalloc` crate's).
+/// mimalloc rather than glibc's allocator: less CPU for the small blocks every request
+/// allocates and frees (bench/RESULTS.md). The binary chooses; the library leaves it to
+/// whoever links it.
 #[global_allocator]
-static ALLOCATOR: rust_service::allocator::MiMalloc = rust_service::allocator::MiMalloc;
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
@@ -63,7 +63,7 @@ fn serve() -> ExitCode {
 
 /// One worker: a single-threaded runtime, which polls every task on this thread with no
 /// cross-thread queue, work stealing or wake-ups (measured: about 5 % less CPU per request
-/// than a one-worker multi-threaded runtime; docs/service.md). More: the work-stealing
+/// than a one-worker multi-threaded runtime; bench/RESULTS.md). More: the work-stealing
 /// runtime with that many workers.
 fn runtime(workers: NonZeroUsize) -> std::io::Result<tokio::runtime::Runtime> {
     if workers.get() == 1 {

@@ -1,7 +1,6 @@
 //! Prometheus metrics owned by one app instance (no process-global recorder, so tests can
 //! build many apps side by side).
 
-use std::sync::RwLock;
 use std::time::Duration;
 
 use axum::http::Method;
@@ -22,9 +21,9 @@ const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// Labels of one request. Every value comes from a bounded set: the route paths of the
-/// router (`routes::Routes`, or [`UNMATCHED_ROUTE`]), the standard methods (or `OTHER`)
-/// and the status codes this server produces.
+/// Labels of one request. Every value comes from a bounded set: the route templates of the
+/// router (or [`UNMATCHED_ROUTE`]), the standard methods (or `OTHER`) and the status codes
+/// this server produces.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: &'static str,
@@ -40,22 +39,6 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
-    /// The two series of each label set seen so far, grouped by route. `Family` would
-    /// need an owned key (a new `String`) and a SipHash of all three labels for each of the
-    /// two metrics on every request; this finds both with two short scans: routes are few
-    /// (one per route of the router, plus `unmatched`), and comparing a handful of short
-    /// strings costs less than hashing one. The handles share their values with the
-    /// families, which the registry renders.
-    resolved: RwLock<Vec<(Box<str>, Vec<Series>)>>,
-}
-
-/// The series of one label set, as resolved from the families.
-#[derive(Debug)]
-struct Series {
-    method: &'static str,
-    status: u16,
-    requests: Counter,
-    latency: Histogram,
 }
 
 impl Default for Metrics {
@@ -85,52 +68,20 @@ impl Metrics {
             registry,
             requests,
             latency,
-            resolved: RwLock::default(),
         }
     }
 
     /// Counts one answered request and records its latency.
     pub fn record(&self, method: &'static str, route: &str, status: u16, latency: Duration) {
-        let seconds = latency.as_secs_f64();
-        // A panic elsewhere cannot leave the map half-updated (insertions are single
-        // calls), so a poisoned lock is still usable.
-        let resolved = self.resolved.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(series) = find(&resolved, method, route, status) {
-            series.requests.inc();
-            series.latency.observe(seconds);
-            return;
-        }
-        drop(resolved);
-        self.resolve(method, route, status, |series| {
-            series.requests.inc();
-            series.latency.observe(seconds);
-        });
-    }
-
-    /// First request with these labels: creates the series in the families and keeps
-    /// handles to them.
-    fn resolve(&self, method: &'static str, route: &str, status: u16, then: impl FnOnce(&Series)) {
-        let mut resolved = self.resolved.write().unwrap_or_else(|e| e.into_inner());
-        // Another thread may have resolved the same labels between the two locks.
-        if let Some(series) = find(&resolved, method, route, status) {
-            return then(series);
-        }
         let labels = RequestLabels {
             method,
             route: route.to_owned(),
             status,
         };
-        let series = Series {
-            method,
-            status,
-            requests: self.requests.get_or_create(&labels).clone(),
-            latency: self.latency.get_or_create(&labels).clone(),
-        };
-        then(&series);
-        match resolved.iter_mut().find(|(r, _)| **r == *route) {
-            Some((_, series_of_route)) => series_of_route.push(series),
-            None => resolved.push((route.into(), vec![series])),
-        }
+        self.requests.get_or_create(&labels).inc();
+        self.latency
+            .get_or_create(&labels)
+            .observe(latency.as_secs_f64());
     }
 
     /// The registry in OpenMetrics text format (which Prometheus scrapes natively).
@@ -140,18 +91,6 @@ impl Metrics {
         encode(&mut out, &self.registry).expect("encoding metrics into a String");
         out
     }
-}
-
-fn find<'a>(
-    resolved: &'a [(Box<str>, Vec<Series>)],
-    method: &str,
-    route: &str,
-    status: u16,
-) -> Option<&'a Series> {
-    let (_, series) = resolved.iter().find(|(r, _)| **r == *route)?;
-    series
-        .iter()
-        .find(|s| s.status == status && s.method == method)
 }
 
 /// Maps a request method onto a bounded label value: HTTP allows arbitrary extension methods.

@@ -8,29 +8,31 @@
 //! 4. success if they all did; otherwise [`ServeError::DeadlineExceeded`] (the binary
 //!    logs it and exits 1, dropping the unfinished connections).
 //!
-//! Connections are served with hyper directly (not `axum::serve`) so that each one has a
-//! deadline (see [`crate::head_deadline`]): a client must send a request head within
-//! [`Config::idle_timeout`], which closes idle keep-alive connections and bounds
-//! slow-header (slowloris) clients.
+//! Connections are served with hyper directly (not `axum::serve`) for two limits on the
+//! request head: it must arrive within [`Config::idle_timeout`] (which closes idle
+//! keep-alive connections and slow-header clients) and be at most [`MAX_HEAD_BYTES`].
 //!
 //! [`Config::idle_timeout`]: crate::config::Config::idle_timeout
 
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Incoming;
+use axum::Router;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tracing::{debug, error, info};
 
-use crate::app::{AppService, AppState, app};
-use crate::head_deadline::{self, Clocked, HeadClock};
 use crate::routes::info::VERSION;
+use crate::startup::app;
+use crate::state::AppState;
+
+/// Largest request head (request line and headers) accepted; a larger one is answered
+/// with 431. Far above what browsers and proxies send (about 8-16 KiB at most).
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
 
 /// Why serving ended other than by a clean shutdown.
 #[derive(Debug)]
@@ -119,20 +121,24 @@ where
 /// listener is closed on return, so later connection attempts are refused.
 async fn accept_until(
     listener: TcpListener,
-    app: impl AppService<Incoming>,
+    app: Router,
     idle_timeout: Duration,
     connections: &GracefulShutdown,
     stop: impl Future<Output = ()>,
 ) {
     let mut http = http1::Builder::new();
-    // Headers and a small body in one buffer and one write(2) rather than a writev(2) of
-    // separately queued buffers: fewer instructions per request (docs/service.md).
-    http.writev(false);
-    // No read-ahead while a request is in flight (hyper's way to notice a client leaving):
-    // that read made hyper reserve a new 8 KiB read buffer per request, the old one still
-    // being shared with the request's header bytes. A half-closed client gets its answer;
-    // a vanished one is noticed when the response is written (docs/service.md).
-    http.half_close(true);
+    // The head timeout runs from a connection's start and from each response on, so it
+    // also closes idle keep-alive connections.
+    http.timer(TokioTimer::new())
+        .header_read_timeout(idle_timeout)
+        .max_header_size(MAX_HEAD_BYTES)
+        // An unfinished head is never buffered beyond this either (hyper's default: 400 KiB).
+        .max_buf_size(2 * MAX_HEAD_BYTES)
+        // A client that half-closes after its request (`nc -N`) still gets its answer.
+        .half_close(true)
+        // Head and a small body in one write(2) rather than a writev(2) of two buffers.
+        .writev(false);
+    let service = TowerToHyperService::new(app);
     tokio::pin!(stop);
     loop {
         let stream = tokio::select! {
@@ -155,16 +161,14 @@ async fn accept_until(
         if let Err(e) = stream.set_nodelay(true) {
             debug!(error = %e, "could not set TCP_NODELAY");
         }
-        let clock = HeadClock::new();
-        let service = Clocked::new(TowerToHyperService::new(app.clone()), Arc::clone(&clock));
-        let connection = connections.watch(http.serve_connection(TokioIo::new(stream), service));
-        let task = tokio::spawn(async move {
+        let connection =
+            connections.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+        tokio::spawn(async move {
             if let Err(e) = connection.await {
                 // Resets, timeouts and malformed requests: the client's business.
                 debug!(error = %e, "connection ended with an error");
             }
         });
-        tokio::spawn(head_deadline::enforce(clock, idle_timeout, task));
     }
 }
 

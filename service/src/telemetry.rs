@@ -1,53 +1,39 @@
-//! Structured JSON logging and the per-request observation (one log line and one metric
-//! sample per request, taken from the same measurement).
+//! Logging set-up: JSON lines on stdout, one per event, filtered by `LOG_LEVEL`.
 
 use std::fs::File;
 use std::io;
 use std::os::fd::AsFd;
-use std::sync::OnceLock;
-use std::time::Instant;
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
-
-use axum::http::{Request, Response};
-use pin_project_lite::pin_project;
-use tower::{Layer, Service};
-use tracing::Level;
+use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-use crate::app::AppState;
-use crate::json_log::{AccessLog, JsonLines};
-use crate::metrics::method_label;
-use crate::routes::RoutePaths;
-
-/// Installs the global JSON subscriber writing to stdout, filtered by `filter` (a
-/// `LOG_LEVEL` value already validated by the config module), and routes panics into it.
-/// Fails only if stdout is not open.
+/// Installs the global JSON subscriber, filtered by `filter` (a `LOG_LEVEL` value already
+/// validated by the config module), and routes panics into it. Fails only if stdout is not
+/// open.
 pub fn init(filter: &str) -> io::Result<()> {
-    // A duplicate of stdout's descriptor: each line becomes exactly one write(2), with no
-    // process-wide lock or line buffer in between. (`std::io::stdout()` serialises all
-    // worker threads on one mutex held across the system call, which halved throughput
-    // with two workers.) Lines shorter than PIPE_BUF (4 KiB) reach a pipe atomically, so
-    // concurrent lines do not interleave.
+    // A duplicate of stdout's descriptor rather than `io::stdout()`, whose process-wide lock
+    // is held across the write(2) and serialises the worker threads.
     let stdout = File::from(io::stdout().as_fd().try_clone_to_owned()?);
-    let lines = JsonLines::new(stdout);
-    // A second `init` (which would panic below anyway) keeps the first writer.
-    let _ = ACCESS_LOG.set(lines.access_log());
-    tracing_subscriber::registry()
-        .with(EnvFilter::builder().parse_lossy(filter))
-        .with(lines)
-        .init();
+    subscriber(filter, stdout).init();
     log_panics();
     Ok(())
 }
 
-/// Where [`Observe`] writes request lines; set by [`init`]. Without it (in-process tests,
-/// or a program embedding the router with its own subscriber) requests are not logged.
-static ACCESS_LOG: OnceLock<AccessLog> = OnceLock::new();
+/// The subscriber [`init`] installs, writing to `writer`: one JSON object per event and
+/// line, with the event's fields at the top level.
+pub fn subscriber<W>(filter: &str, writer: W) -> impl Subscriber + Send + Sync + 'static
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_env_filter(EnvFilter::builder().parse_lossy(filter))
+        .with_writer(writer)
+        .finish()
+}
 
 /// Replaces the default panic hook (plain text on stderr) with a JSON error event, so a
 /// panicking handler leaves one parseable line with its message and location.
@@ -67,109 +53,102 @@ fn log_panics() {
     }));
 }
 
-/// Middleware layer: logs one line per request (method, route, status, latency) and records
-/// the same figures in the request metrics. It runs outside the panic, timeout and
-/// body-limit layers, so it sees the statuses they produce too. The route is looked up in the
-/// router's [`RoutePaths`].
-///
-/// A plain tower layer rather than `axum::middleware::from_fn`, which boxes the inner
-/// service and its future for every request; this one wraps the inner future in place.
-#[derive(Clone, Debug)]
-pub struct ObserveLayer {
-    state: AppState,
-    routes: RoutePaths,
-}
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
 
-impl ObserveLayer {
-    /// Records into `state`'s metrics, labelling requests with the paths in `routes`.
-    pub fn new(state: AppState, routes: RoutePaths) -> Self {
-        Self { state, routes }
-    }
-}
+    use super::*;
+    use crate::middleware::ACCESS_LOG_TARGET;
 
-impl<S> Layer<S> for ObserveLayer {
-    type Service = Observe<S>;
+    /// A writer that collects everything written through it.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
 
-    fn layer(&self, inner: S) -> Observe<S> {
-        Observe {
-            inner,
-            state: self.state.clone(),
-            routes: self.routes.clone(),
+    impl io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
         }
     }
-}
 
-/// The service made by [`ObserveLayer`].
-#[derive(Clone, Debug)]
-pub struct Observe<S> {
-    inner: S,
-    state: AppState,
-    routes: RoutePaths,
-}
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Observe<S>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-{
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = ObserveFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
+    /// The lines logged by `emit` under `filter`, each parsed as JSON.
+    fn logged(filter: &str, emit: impl FnOnce()) -> Vec<serde_json::Value> {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        tracing::subscriber::with_default(subscriber(filter, move || writer.clone()), emit);
+        let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let started = Instant::now();
-        let method = method_label(request.method());
-        let route = self.routes.label(request.uri().path());
-        ObserveFuture {
-            inner: self.inner.call(request),
-            state: self.state.clone(),
-            started,
-            method,
-            route,
+    fn emit_access_line() {
+        tracing::info!(
+            target: ACCESS_LOG_TARGET,
+            method = "GET",
+            status = 200u16,
+            latency_ms = 0.25,
+            quote = "a\"b\nc",
+            "request"
+        );
+    }
+
+    #[test]
+    fn each_event_is_one_json_line_with_its_fields_at_the_top_level() {
+        let lines = logged("info", || {
+            emit_access_line();
+            tracing::debug!("below the filter");
+            let error = io::Error::other("no \"luck\"");
+            tracing::error!(error = %error, "failed {}", 42);
+        });
+
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let access = &lines[0];
+        assert_eq!(access["level"], "INFO");
+        assert_eq!(access["message"], "request");
+        assert_eq!(access["method"], "GET");
+        assert_eq!(access["status"], 200);
+        assert_eq!(access["latency_ms"], 0.25);
+        assert_eq!(access["quote"], "a\"b\nc");
+        assert_eq!(access["target"], "access");
+        assert!(access.get("fields").is_none(), "{access}");
+        assert_eq!(lines[1]["level"], "ERROR");
+        assert_eq!(lines[1]["message"], "failed 42");
+        assert_eq!(lines[1]["error"], "no \"luck\"");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_microseconds() {
+        let lines = logged("info", emit_access_line);
+
+        let stamp = lines[0]["timestamp"].as_str().expect("a string");
+        // 2026-12-02T13:35:23.157916Z
+        assert_eq!(stamp.len(), 27, "{stamp}");
+        for (i, c) in stamp.char_indices() {
+            let expected = match i {
+                4 | 7 => c == '-',
+                10 => c == 'T',
+                13 | 16 => c == ':',
+                19 => c == '.',
+                26 => c == 'Z',
+                _ => c.is_ascii_digit(),
+            };
+            assert!(expected, "{stamp}: {c:?} at {i}");
         }
     }
-}
 
-pin_project! {
-    /// Response future of [`Observe`]: the inner future, then the log line and metrics.
-    pub struct ObserveFuture<F> {
-        #[pin]
-        inner: F,
-        state: AppState,
-        started: Instant,
-        method: &'static str,
-        route: &'static str,
-    }
-}
+    #[test]
+    fn access_off_silences_access_lines_and_nothing_else() {
+        let lines = logged("info,access=off", || {
+            emit_access_line();
+            tracing::info!("listening");
+        });
 
-impl<F, ResBody, E> Future for ObserveFuture<F>
-where
-    F: Future<Output = Result<Response<ResBody>, E>>,
-{
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let result = ready!(this.inner.poll(cx));
-        // Errors never reach here: the layers below turn every failure into a response.
-        if let Ok(response) = &result {
-            let latency = this.started.elapsed();
-            let status = response.status().as_u16();
-            let route = *this.route;
-            this.state
-                .metrics
-                .record(this.method, route, status, latency);
-            // The line of `tracing::info!(message = "request", method, route, status,
-            // latency_ms)`, written directly (see `crate::json_log`), if that event would be.
-            if let Some(log) = ACCESS_LOG.get() {
-                if tracing::enabled!(target: AccessLog::TARGET, Level::INFO) {
-                    log.request(this.method, route, status, latency);
-                }
-            }
-        }
-        Poll::Ready(result)
+        let messages: Vec<_> = lines.iter().map(|l| l["message"].clone()).collect();
+        assert_eq!(messages, ["listening"]);
     }
 }

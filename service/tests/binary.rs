@@ -2,7 +2,6 @@
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -76,11 +75,14 @@ fn status_of(port: u16, path: &str) -> u16 {
     try_status_of(port, path).expect("HTTP response")
 }
 
-fn send_signal(child: &Child, signal: libc::c_int) {
-    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
-    // SAFETY: kill(2) has no memory-safety preconditions; `pid` is our own child.
-    let result = unsafe { libc::kill(pid, signal) };
-    assert_eq!(result, 0, "kill failed");
+/// Sends `signal` (a name such as `TERM`) to the child with kill(1).
+fn send_signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} failed");
 }
 
 fn log_lines(child: &mut Child) -> Vec<serde_json::Value> {
@@ -126,7 +128,7 @@ fn sigterm_fails_readiness_drains_and_exits_zero(workers: u64) {
     wait_until_healthy(port, &mut child);
     assert_eq!(status_of(port, "/readyz"), 200);
 
-    send_signal(&child, libc::SIGTERM);
+    send_signal(&child, "TERM");
     let signalled = Instant::now();
     let until = signalled + Duration::from_millis(1500);
     while status_of(port, "/readyz") != 503 {
@@ -185,7 +187,7 @@ fn sigint_also_shuts_down_cleanly() {
         .expect("spawn");
     wait_until_healthy(port, &mut child);
 
-    send_signal(&child, libc::SIGINT);
+    send_signal(&child, "INT");
     let status = wait_for_exit(&mut child, Duration::from_secs(5));
 
     assert_eq!(status.code(), Some(0));
@@ -193,12 +195,12 @@ fn sigint_also_shuts_down_cleanly() {
     assert!(lines.iter().any(|l| l["signal"] == "SIGINT"), "{lines:?}");
 }
 
-#[test]
-fn log_level_directives_govern_the_request_lines_too() {
+/// Serves three `GET /` under `log_level`, stops, and returns the messages logged.
+fn messages_logged_under(log_level: &str) -> Vec<String> {
     let port = free_port();
     let mut child = command(port)
         .env("DRAIN_DELAY_SECONDS", "0")
-        .env("LOG_LEVEL", "info,rust_service::telemetry=warn")
+        .env("LOG_LEVEL", log_level)
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
@@ -207,14 +209,31 @@ fn log_level_directives_govern_the_request_lines_too() {
         assert_eq!(status_of(port, "/"), 200);
     }
 
-    send_signal(&child, libc::SIGTERM);
+    send_signal(&child, "TERM");
     let status = wait_for_exit(&mut child, Duration::from_secs(5));
 
     assert_eq!(status.code(), Some(0));
     let lines = log_lines(&mut child);
-    let messages = messages(&lines);
-    assert!(messages.contains(&"listening"), "{messages:?}");
-    assert!(!messages.contains(&"request"), "{messages:?}");
+    messages(&lines).into_iter().map(str::to_owned).collect()
+}
+
+#[test]
+fn request_lines_are_logged_at_the_default_level() {
+    let messages = messages_logged_under("info");
+
+    assert!(messages.iter().any(|m| m == "request"), "{messages:?}");
+}
+
+#[test]
+fn access_off_in_the_log_filter_silences_request_lines_only() {
+    let messages = messages_logged_under("info,access=off");
+
+    assert!(messages.iter().any(|m| m == "listening"), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m == "shutdown complete"),
+        "{messages:?}"
+    );
+    assert!(!messages.iter().any(|m| m == "request"), "{messages:?}");
 }
 
 #[test]
@@ -301,25 +320,15 @@ fn port_already_in_use_exits_1_with_a_json_error_line() {
 #[test]
 fn running_out_of_file_descriptors_pauses_accepting_and_recovers() {
     let port = free_port();
-    let mut command = command(port);
-    command
+    // The shell lowers the descriptor limit, then becomes the service.
+    let mut child = Command::new("/bin/sh")
+        .args(["-c", "ulimit -n 24 && exec \"$0\"", BINARY])
+        .env_clear()
+        .env("PORT", port.to_string())
         .env("DRAIN_DELAY_SECONDS", "0")
-        .stdout(Stdio::piped());
-    // SAFETY: setrlimit(2) is async-signal-safe and touches only the child after fork.
-    unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: 24,
-                rlim_max: 24,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
-                Ok(())
-            } else {
-                Err(std::io::Error::last_os_error())
-            }
-        });
-    }
-    let mut child = command.spawn().expect("spawn");
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     wait_until_healthy(port, &mut child);
 
     // Idle keep-alive connections use up the descriptors; the rest wait in the backlog.
@@ -333,7 +342,7 @@ fn running_out_of_file_descriptors_pauses_accepting_and_recovers() {
         assert!(Instant::now() < until, "no recovery within 10 s");
         sleep(Duration::from_millis(100));
     }
-    send_signal(&child, libc::SIGTERM);
+    send_signal(&child, "TERM");
     let status = wait_for_exit(&mut child, Duration::from_secs(5));
 
     assert_eq!(status.code(), Some(0));

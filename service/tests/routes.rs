@@ -3,18 +3,15 @@
 
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
-use axum::routing::get;
-use rust_service::app::{AppService, with_middleware};
-use rust_service::routes::Routes;
+use axum::routing::{get, post};
+use rust_service::startup::with_middleware;
 use rust_service::{AppState, Config, app};
 use tower::ServiceExt;
 
-async fn send(
-    router: &impl AppService<Body>,
-    request: Request<Body>,
-) -> (StatusCode, String, Option<String>) {
+async fn send(router: &Router, request: Request<Body>) -> (StatusCode, String, Option<String>) {
     let response = router.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let content_type = response
@@ -274,14 +271,14 @@ async fn handler_running_past_the_request_timeout_answers_408() {
         request_timeout: Duration::from_millis(50),
         ..Config::default()
     });
-    let slow = Routes::new().route(
+    let slow = Router::new().route(
         "/slow",
         get(|| async {
             tokio::time::sleep(Duration::from_secs(5)).await;
             "too late"
         }),
     );
-    let router = with_middleware(slow, &state);
+    let router = with_middleware(slow, state);
 
     let (status, _, _) = send(&router, get_request("/slow")).await;
 
@@ -295,10 +292,10 @@ async fn panics() -> &'static str {
 #[tokio::test]
 async fn panicking_handler_answers_500_and_the_app_keeps_serving() {
     let state = AppState::new(Config::default());
-    let routes = Routes::new()
+    let routes = Router::new()
         .route("/panic", get(panics))
         .route("/fine", get(|| async { "fine" }));
-    let router = with_middleware(routes, &state);
+    let router = with_middleware(routes, state.clone());
 
     let (panicked, _, _) = send(&router, get_request("/panic")).await;
     let (after, body, _) = send(&router, get_request("/fine")).await;
@@ -310,4 +307,85 @@ async fn panicking_handler_answers_500_and_the_app_keeps_serving() {
         metrics.contains(r#"http_requests_total{method="GET",route="/panic",status="500"} 1"#),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn a_route_with_a_path_parameter_is_labelled_by_its_template() {
+    let state = AppState::new(Config::default());
+    let routes = Router::new().route("/items/{id}", get(|| async { "item" }));
+    let router = with_middleware(routes, state.clone());
+
+    let (first, _, _) = send(&router, get_request("/items/1")).await;
+    let (second, _, _) = send(&router, get_request("/items/secret-42")).await;
+
+    assert_eq!((first, second), (StatusCode::OK, StatusCode::OK));
+    let metrics = state.metrics.render();
+    assert!(
+        metrics.contains(r#"http_requests_total{method="GET",route="/items/{id}",status="200"} 2"#),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("secret-42"), "{metrics}");
+}
+
+#[tokio::test]
+async fn a_path_served_for_two_methods_has_one_route_label() {
+    let state = AppState::new(Config::default());
+    let routes = Router::new()
+        .route("/items", get(|| async {}))
+        .route("/items", post(|| async {}));
+    let router = with_middleware(routes, state.clone());
+
+    send(&router, get_request("/items")).await;
+    send(
+        &router,
+        Request::post("/items")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+
+    let metrics = state.metrics.render();
+    assert!(
+        metrics.contains(r#"http_requests_total{method="GET",route="/items",status="200"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"http_requests_total{method="POST",route="/items",status="200"} 1"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_path_is_labelled_unmatched_exactly_when_it_gets_the_fallback_404() {
+    let candidates = [
+        "/",
+        "/healthz",
+        "/echo",
+        "//",
+        "/healthz/",
+        "/Healthz",
+        "/healthz/x",
+        "/%68ealthz",
+        "/nope",
+        "/echo/",
+    ];
+    for path in candidates {
+        let state = AppState::new(Config::default());
+        let router = app(state.clone());
+
+        let (status, _, _) = send(&router, get_request(path)).await;
+
+        let metrics = state.metrics.render();
+        let unmatched = metrics.contains(r#"route="unmatched""#);
+        assert_eq!(
+            status == StatusCode::NOT_FOUND,
+            unmatched,
+            "{path:?}: answered {status}\n{metrics}"
+        );
+        assert_eq!(
+            metrics.matches("http_requests_total{").count(),
+            1,
+            "{path:?}\n{metrics}"
+        );
+    }
 }

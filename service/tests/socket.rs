@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use common::{TestServer, fast_config, get, read_response, request, start_slow_echo};
 use rust_service::Config;
 use rust_service::healthcheck::probe;
+use rust_service::server::MAX_HEAD_BYTES;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs the blocking probe off the async runtime so the server can answer it.
@@ -254,6 +255,71 @@ async fn each_response_restarts_the_request_head_deadline() {
     }
 
     assert_eq!(answered, 4);
+}
+
+#[tokio::test]
+async fn request_head_just_under_the_limit_is_served() {
+    let server = TestServer::start(fast_config()).await;
+    let filler = "x".repeat(MAX_HEAD_BYTES - 1024);
+
+    let (received, _) = sent_until_closed(
+        &server,
+        format!(
+            "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Filler: {filler}\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+
+    assert!(received.starts_with("HTTP/1.1 200 OK"), "{received}");
+}
+
+#[tokio::test]
+async fn request_head_over_the_limit_answers_431() {
+    let server = TestServer::start(fast_config()).await;
+    let filler = "x".repeat(MAX_HEAD_BYTES);
+
+    let (received, _) = sent_until_closed(
+        &server,
+        format!("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Filler: {filler}\r\n\r\n").as_bytes(),
+    )
+    .await;
+
+    assert!(
+        received.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+        "{received}"
+    );
+}
+
+#[tokio::test]
+async fn endless_request_head_answers_431_without_waiting_for_its_end() {
+    let server = TestServer::start(fast_config()).await;
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+        .await
+        .expect("send the request line");
+
+    // Header lines keep coming and the head never ends; the server must give up.
+    let header = format!("X-Filler: {}\r\n", "x".repeat(1000));
+    let mut sent = 0;
+    while sent < 16 * MAX_HEAD_BYTES {
+        if stream.write_all(header.as_bytes()).await.is_err() {
+            break;
+        }
+        sent += header.len();
+    }
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut received)).await;
+
+    let received = String::from_utf8_lossy(&received);
+    assert!(
+        received.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+        "{received:?} after {sent} bytes"
+    );
+    assert!(sent < 16 * MAX_HEAD_BYTES, "all {sent} bytes were accepted");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// `GET /healthz`: 200 while the process can answer at all.
 pub async fn healthz() -> &'static str {

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Content type of the OpenMetrics text format produced by `prometheus-client`.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
