@@ -525,6 +525,26 @@ describe("preview", () => {
     });
 });
 
+describe("build on preview", () => {
+    const ci = process.env.CI;
+    afterEach(() => (ci === undefined ? delete process.env.CI : (process.env.CI = ci)));
+
+    it.each<[string, boolean | undefined, string | undefined, boolean]>([
+        ["asked to", true, undefined, true],
+        ["told not to, even in CI", false, "true", false],
+        ["left to the default in CI (CI=true)", undefined, "true", true],
+        ["left to the default outside CI", undefined, undefined, false],
+    ])("builds the image during a preview when %s", async (_description, buildOnPreview, ciValue, expected) => {
+        if (ciValue === undefined) {
+            delete process.env.CI;
+        } else {
+            process.env.CI = ciValue;
+        }
+        const { mocks } = await deploy({ build: { context, buildOnPreview } }, { preview: true });
+        expect(inputs(mocks.get(T.image)).buildOnPreview).toBe(expected);
+    });
+});
+
 describe("invalid args", () => {
     it("throws a ResourceError naming every problem before registering any child", async () => {
         const mocks = installMocks();
