@@ -170,7 +170,7 @@ export function configKeyForArg(argPath: string, args?: RustServiceArgs): string
     return below.length > 0 ? full((set.length > 0 ? set : below).map(([k]) => k).join("/")) : full(argPath);
 }
 
-/** A config value with no effect in the chosen mode. */
+/** Whether a key holds its declared default. */
 function unchanged(k: ConfigKey, values: ConfigValues): boolean {
     return JSON.stringify(values[k]) === JSON.stringify(CONFIG_KEYS[k].default);
 }
