@@ -1,11 +1,8 @@
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 // The pure modules only: reading config must not load the cloud provider SDKs.
-import { RustServiceArgs } from "./components/args";
-import { parseEnvPairs } from "./components/helpers";
+import { DEFAULT_RESOURCES, DEFAULTS, RustServiceArgs } from "./components/args";
+import { DEFAULT_SETTINGS, isRecord, parseEnvPairs } from "./components/helpers";
 import { rustServiceArgsProblems } from "./components/validation";
 
 /** The Pulumi project name; stack config keys are `rust-service:<key>`. */
@@ -14,73 +11,94 @@ export const PROJECT = "rust-service";
 /** A config type Pulumi.yaml can declare. */
 export type ConfigType = "string" | "integer" | "boolean" | "array";
 
-/** Every key this program reads, with its Pulumi.yaml type. */
+type TypeOf<T extends ConfigType> = T extends "string" ? string : T extends "integer" ? number : T extends "boolean" ? boolean : string[];
+
+/** One stack config key: its Pulumi.yaml type and default, and the component arg it fills. */
+export interface KeySpec<T extends ConfigType = ConfigType> {
+    /** Pulumi.yaml `type`. */
+    type: T;
+    /** Pulumi.yaml `default`; also the value when the program runs without the CLI (tests, `npm run plan`). */
+    default: TypeOf<T>;
+    /** Dot path of the component arg the key fills, e.g. `settings.port`; problems with that arg name this key. */
+    arg: string;
+    /** An arg object this key stands for in messages (`build` is named after `buildContext`). */
+    represents?: string;
+    /** The values a string key accepts, when the component does not check it itself. */
+    oneOf?: readonly string[];
+    /** The value must be set with `pulumi config set --secret`; it is never echoed. */
+    secret?: boolean;
+}
+
+const key = {
+    string: (fallback: string, arg: string, more: Partial<KeySpec<"string">> = {}): KeySpec<"string"> => ({ type: "string", default: fallback, arg, ...more }),
+    integer: (fallback: number, arg: string): KeySpec<"integer"> => ({ type: "integer", default: fallback, arg }),
+    boolean: (fallback: boolean, arg: string): KeySpec<"boolean"> => ({ type: "boolean", default: fallback, arg }),
+    array: (arg: string, more: Partial<KeySpec<"array">> = {}): KeySpec<"array"> => ({ type: "array", default: [], arg, ...more }),
+};
+
+/**
+ * Every key this program reads: the one declaration behind parsing, defaults, the arg each fills and
+ * the key a problem names. Pulumi.yaml declares the same types and defaults (a test keeps them equal)
+ * and adds descriptions. An empty string or 0 means "unset" where Pulumi.yaml says so.
+ */
 export const CONFIG_KEYS = {
-    instanceName: "string",
-    appName: "string",
-    image: "string",
-    buildContext: "string",
-    dockerfile: "string",
-    platform: "string",
-    buildTarget: "string",
-    buildArgs: "array",
-    cacheFrom: "array",
-    imageTag: "string",
-    repositoryName: "string",
-    imageTagMutability: "string",
-    scanOnPush: "boolean",
-    kmsKeyArn: "string",
-    forceDelete: "boolean",
-    untaggedImageExpiryDays: "integer",
-    keepLastImages: "integer",
-    repositoryTags: "array",
-    existingRepositoryUrl: "string",
-    registryServer: "string",
-    registryRepository: "string",
-    registryUsername: "string",
-    registryPassword: "string",
-    namespace: "string",
-    createNamespace: "boolean",
-    replicas: "integer",
-    cpuRequest: "string",
-    memoryRequest: "string",
-    cpuLimit: "string",
-    memoryLimit: "string",
-    servicePort: "integer",
-    terminationGracePeriodSeconds: "integer",
-    rolloutTimeoutSeconds: "integer",
-    spreadWhenUnsatisfiable: "string",
-    autoscaling: "boolean",
-    autoscalingMinReplicas: "integer",
-    autoscalingMaxReplicas: "integer",
-    autoscalingCpuUtilization: "integer",
-    port: "integer",
-    logLevel: "string",
-    greeting: "string",
-    drainDelaySeconds: "integer",
-    shutdownDeadlineSeconds: "integer",
-    requestTimeoutSeconds: "integer",
-    bodyLimitBytes: "integer",
-    env: "array",
-    secretEnv: "array",
-} as const satisfies Record<string, ConfigType>;
+    instanceName: key.string("rust-service", "name"),
+    appName: key.string(DEFAULTS.appName, "appName"),
+    image: key.string("", "image"),
+    buildContext: key.string("service", "build.context", { represents: "build" }),
+    dockerfile: key.string("", "build.dockerfile"),
+    platform: key.string(DEFAULTS.platform, "build.platform"),
+    buildTarget: key.string("", "build.target"),
+    buildArgs: key.array("build.args"),
+    cacheFrom: key.array("build.cacheFrom"),
+    imageTag: key.string("", "build.tag"),
+    buildOnPreview: key.string("auto", "build.buildOnPreview", { oneOf: ["auto", "true", "false"] }),
+    repositoryName: key.string("", "repository.name"),
+    imageTagMutability: key.string(DEFAULTS.imageTagMutability, "repository.imageTagMutability"),
+    scanOnPush: key.boolean(DEFAULTS.scanOnPush, "repository.scanOnPush"),
+    kmsKeyArn: key.string("", "repository.kmsKeyArn"),
+    forceDelete: key.boolean(DEFAULTS.forceDelete, "repository.forceDelete"),
+    untaggedImageExpiryDays: key.integer(DEFAULTS.untaggedImageExpiryDays, "repository.untaggedImageExpiryDays"),
+    keepLastImages: key.integer(DEFAULTS.keepLastImages, "repository.keepLastImages"),
+    repositoryTags: key.array("repository.tags"),
+    existingRepositoryUrl: key.string("", "existingRepositoryUrl"),
+    registryServer: key.string("", "registry.server", { represents: "registry" }),
+    registryRepository: key.string("", "registry.repository"),
+    registryUsername: key.string("", "registry.username"),
+    registryPassword: key.string("", "registry.password", { secret: true }),
+    namespace: key.string("rust-service", "namespace"),
+    createNamespace: key.boolean(true, "createNamespace"),
+    replicas: key.integer(DEFAULTS.replicas, "replicas"),
+    cpuRequest: key.string(DEFAULT_RESOURCES.requests.cpu, "resources.requests.cpu"),
+    memoryRequest: key.string(DEFAULT_RESOURCES.requests.memory, "resources.requests.memory"),
+    cpuLimit: key.string(DEFAULT_RESOURCES.limits.cpu, "resources.limits.cpu"),
+    memoryLimit: key.string(DEFAULT_RESOURCES.limits.memory, "resources.limits.memory"),
+    servicePort: key.integer(DEFAULTS.servicePort, "servicePort"),
+    terminationGracePeriodSeconds: key.integer(0, "terminationGracePeriodSeconds"),
+    rolloutTimeoutSeconds: key.integer(DEFAULTS.rolloutTimeoutSeconds, "rolloutTimeoutSeconds"),
+    spreadWhenUnsatisfiable: key.string(DEFAULTS.spreadWhenUnsatisfiable, "spreadWhenUnsatisfiable"),
+    autoscaling: key.boolean(false, "autoscaling"),
+    autoscalingMinReplicas: key.integer(2, "autoscaling.minReplicas"),
+    autoscalingMaxReplicas: key.integer(5, "autoscaling.maxReplicas"),
+    autoscalingCpuUtilization: key.integer(DEFAULTS.targetCpuUtilizationPercent, "autoscaling.targetCpuUtilizationPercent"),
+    port: key.integer(DEFAULT_SETTINGS.port, "settings.port"),
+    logLevel: key.string(DEFAULT_SETTINGS.logLevel, "settings.logLevel"),
+    greeting: key.string(DEFAULT_SETTINGS.greeting, "settings.greeting"),
+    drainDelaySeconds: key.integer(DEFAULT_SETTINGS.drainDelaySeconds, "settings.drainDelaySeconds"),
+    shutdownDeadlineSeconds: key.integer(DEFAULT_SETTINGS.shutdownDeadlineSeconds, "settings.shutdownDeadlineSeconds"),
+    requestTimeoutSeconds: key.integer(DEFAULT_SETTINGS.requestTimeoutSeconds, "settings.requestTimeoutSeconds"),
+    bodyLimitBytes: key.integer(DEFAULT_SETTINGS.bodyLimitBytes, "settings.bodyLimitBytes"),
+    env: key.array("env"),
+    secretEnv: key.array("secretEnv", { secret: true }),
+} as const satisfies Record<string, KeySpec>;
 
 /** A key this program reads. */
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
 /** Typed values of every key. */
-export type ConfigValues = {
-    [K in ConfigKey]: (typeof CONFIG_KEYS)[K] extends "string"
-        ? string
-        : (typeof CONFIG_KEYS)[K] extends "integer"
-          ? number
-          : (typeof CONFIG_KEYS)[K] extends "boolean"
-            ? boolean
-            : string[];
-};
+export type ConfigValues = { [K in ConfigKey]: TypeOf<(typeof CONFIG_KEYS)[K]["type"]> };
 
-/** Keys whose values must be set with `pulumi config set --secret`. */
-export const SECRET_KEYS: readonly ConfigKey[] = ["registryPassword", "secretEnv"];
+const SPECS = Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec][];
 
 /** What the program needs from the stack config. */
 export interface StackConfig {
@@ -101,225 +119,115 @@ export class StackConfigError extends Error {
     }
 }
 
-/** Reads the `config:` defaults declared in Pulumi.yaml. */
-export function projectConfigDefaults(file = path.join(__dirname, "Pulumi.yaml")): Partial<Record<string, unknown>> {
-    const project = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, { default?: unknown }> };
-    return Object.fromEntries(Object.entries(project.config ?? {}).map(([key, spec]) => [key, spec.default]));
-}
+const NOT_JSON = Symbol("not JSON");
 
-const ruleFor: Record<ConfigType, string> = {
-    string: "must be a string",
-    integer: "must be an integer",
-    boolean: "must be true or false",
-    array: "must be a list of strings",
+// Values arrive as the engine passes them (strings; JSON for lists) or natively (Pulumi.yaml defaults).
+const ENGINE_VALUE: Record<ConfigType, { schema: z.ZodType; rule: string }> = {
+    string: { schema: z.string(), rule: "must be a string" },
+    integer: {
+        schema: z.preprocess((v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : v), z.number().int().refine(Number.isSafeInteger)),
+        rule: "must be an integer",
+    },
+    boolean: { schema: z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean()), rule: "must be true or false" },
+    array: {
+        schema: z.preprocess((v) => {
+            if (typeof v !== "string") {
+                return v;
+            }
+            try {
+                return JSON.parse(v);
+            } catch {
+                return NOT_JSON;
+            }
+        }, z.array(z.string())),
+        rule: "must be a list of strings",
+    },
 };
 
-/** Converts a raw config value (a string from the engine, or a native value from Pulumi.yaml) to its declared type. */
-function coerce(type: ConfigType, value: unknown): { ok: true; value: unknown } | { ok: false } {
-    if (type === "string") {
-        return typeof value === "string" ? { ok: true, value } : { ok: false };
-    }
-    if (type === "integer") {
-        const n = typeof value === "number" ? value : typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
-        return Number.isSafeInteger(n) ? { ok: true, value: n } : { ok: false };
-    }
-    if (type === "boolean") {
-        if (typeof value === "boolean") {
-            return { ok: true, value };
-        }
-        return value === "true" || value === "false" ? { ok: true, value: value === "true" } : { ok: false };
-    }
-    let list = value;
-    if (typeof value === "string") {
-        try {
-            list = JSON.parse(value);
-        } catch {
-            return { ok: false };
-        }
-    }
-    return z.array(z.string()).safeParse(list).success ? { ok: true, value: list } : { ok: false };
-}
+/** A key as the stack config names it in messages (`rust-service:port`). */
+const full = (k: string) => `${PROJECT}:${k}`;
 
-/** Where each component arg lives in the stack config (longest prefix wins). */
-const ARG_TO_KEY: [string, ConfigKey][] = [
-    ["name", "instanceName"],
-    ["build.context", "buildContext"],
-    ["build.dockerfile", "dockerfile"],
-    ["build.platform", "platform"],
-    ["build.target", "buildTarget"],
-    ["build.args", "buildArgs"],
-    ["build.cacheFrom", "cacheFrom"],
-    ["build.tag", "imageTag"],
-    ["build", "buildContext"],
-    ["repository.name", "repositoryName"],
-    ["repository.imageTagMutability", "imageTagMutability"],
-    ["repository.scanOnPush", "scanOnPush"],
-    ["repository.kmsKeyArn", "kmsKeyArn"],
-    ["repository.forceDelete", "forceDelete"],
-    ["repository.untaggedImageExpiryDays", "untaggedImageExpiryDays"],
-    ["repository.keepLastImages", "keepLastImages"],
-    ["repository.tags", "repositoryTags"],
-    ["registry.server", "registryServer"],
-    ["registry.repository", "registryRepository"],
-    ["registry.username", "registryUsername"],
-    ["registry.password", "registryPassword"],
-    ["registry", "registryServer"],
-    ["resources.requests.cpu", "cpuRequest"],
-    ["resources.requests.memory", "memoryRequest"],
-    ["resources.limits.cpu", "cpuLimit"],
-    ["resources.limits.memory", "memoryLimit"],
-    ["autoscaling.minReplicas", "autoscalingMinReplicas"],
-    ["autoscaling.maxReplicas", "autoscalingMaxReplicas"],
-    ["autoscaling.targetCpuUtilizationPercent", "autoscalingCpuUtilization"],
-    ["settings.port", "port"],
-    ["settings.logLevel", "logLevel"],
-    ["settings.greeting", "greeting"],
-    ["settings.drainDelaySeconds", "drainDelaySeconds"],
-    ["settings.shutdownDeadlineSeconds", "shutdownDeadlineSeconds"],
-    ["settings.requestTimeoutSeconds", "requestTimeoutSeconds"],
-    ["settings.bodyLimitBytes", "bodyLimitBytes"],
-];
-
-const REPOSITORY_KEYS: ConfigKey[] = [
-    "repositoryName",
-    "imageTagMutability",
-    "scanOnPush",
-    "kmsKeyArn",
-    "forceDelete",
-    "untaggedImageExpiryDays",
-    "keepLastImages",
-    "repositoryTags",
-];
-
-/** The stack config key (and entry name) an arg path such as `settings.port` or `env.FOO` comes from. */
-export function configKeyForArg(argPath: string): string {
-    const [head, ...rest] = argPath.split(".");
-    if ((head === "env" || head === "secretEnv") && rest.length > 0) {
-        return `${PROJECT}:${head}\` entry \`${rest.join(".")}`;
-    }
-    if (head === "repository" && rest.length === 0) {
-        return `${PROJECT}:${REPOSITORY_KEYS.join("/")}`;
-    }
-    let best: [string, ConfigKey] | undefined;
-    for (const entry of ARG_TO_KEY) {
-        if ((argPath === entry[0] || argPath.startsWith(`${entry[0]}.`)) && (!best || entry[0].length > best[0].length)) {
-            best = entry;
-        }
-    }
-    if (best) {
-        const suffix = argPath.slice(best[0].length + 1);
-        return suffix ? `${PROJECT}:${best[1]}\` entry \`${suffix}` : `${PROJECT}:${best[1]}`;
-    }
-    return `${PROJECT}:${argPath}`;
-}
-
-function translate(message: string): string {
-    // Messages from the component name args (`settings.port`); name the config keys instead.
-    return message.replace(/`([A-Za-z.]+)`/g, (whole, argPath: string) =>
-        ARG_TO_KEY.some(([arg]) => arg === argPath) || argPath in CONFIG_KEYS ? `\`${configKeyForArg(argPath)}\`` : whole,
-    );
+/** The value at a dot path of the args, if set. */
+function argAt(args: RustServiceArgs | undefined, argPath: string): unknown {
+    return argPath.split(".").reduce<unknown>((value, part) => (isRecord(value) ? value[part] : undefined), args);
 }
 
 /**
- * Turns raw stack config (keys without the `rust-service:` prefix; values as the engine passes them,
- * strings or JSON) into component args. Unset keys take their Pulumi.yaml defaults. Throws a
- * {@link StackConfigError} listing every problem. Pure: no Pulumi runtime needed.
+ * The stack config key (and entry name) an arg path such as `settings.port` or `env.FOO` comes from.
+ * An arg object with no key of its own names its keys that `args` sets (all of them without `args`).
  */
-export function parseStackConfig(
-    raw: Record<string, unknown>,
-    options: { defaults?: Partial<Record<string, unknown>>; secretKeys?: ReadonlySet<string> } = {},
-): StackConfig {
-    const defaults = options.defaults ?? projectConfigDefaults();
-    const problems: string[] = [];
-    const values: Partial<Record<ConfigKey, unknown>> = {};
-    const mistyped = new Set<ConfigKey>();
-    let missing = false;
+export function configKeyForArg(argPath: string, args?: RustServiceArgs): string {
+    const exact = SPECS.find(([, spec]) => spec.arg === argPath || spec.represents === argPath);
+    if (exact) {
+        return full(exact[0]);
+    }
+    const parent = SPECS.filter(([, spec]) => argPath.startsWith(`${spec.arg}.`)).sort(([, a], [, b]) => b.arg.length - a.arg.length)[0];
+    if (parent) {
+        return `${full(parent[0])}\` entry \`${argPath.slice(parent[1].arg.length + 1)}`;
+    }
+    const below = SPECS.filter(([, spec]) => spec.arg.startsWith(`${argPath}.`));
+    const set = below.filter(([, spec]) => argAt(args, spec.arg) !== undefined);
+    return below.length > 0 ? full((set.length > 0 ? set : below).map(([k]) => k).join("/")) : full(argPath);
+}
 
-    for (const key of Object.keys(raw).sort()) {
-        if (!(key in CONFIG_KEYS)) {
-            problems.push(`\`${PROJECT}:${key}\` is not a setting of this program: check the spelling against Pulumi.yaml or remove it with \`pulumi config rm ${key}\``);
-        }
-    }
-    for (const [key, type] of Object.entries(CONFIG_KEYS) as [ConfigKey, ConfigType][]) {
-        const given = raw[key] !== undefined;
-        const source = given ? raw[key] : defaults[key];
-        if (source === undefined) {
-            problems.push(`\`${PROJECT}:${key}\` has no value and no default in Pulumi.yaml: declare a default there`);
-            missing = true;
-            continue;
-        }
-        const result = coerce(type, source);
-        if (!result.ok) {
-            const shown = SECRET_KEYS.includes(key) ? "" : `, got ${JSON.stringify(source)}`;
-            problems.push(`\`${PROJECT}:${key}\` ${ruleFor[type]}${shown}`);
-            mistyped.add(key);
-            // Carry on with the default so the other keys are still checked.
-            const fallback = coerce(type, defaults[key]);
-            if (fallback.ok) {
-                values[key] = fallback.value;
-            }
-            continue;
-        }
-        values[key] = result.value;
-        const empty = result.value === "" || (Array.isArray(result.value) && result.value.length === 0);
-        if (SECRET_KEYS.includes(key) && given && !empty && options.secretKeys && !options.secretKeys.has(`${PROJECT}:${key}`)) {
-            problems.push(`\`${PROJECT}:${key}\` holds a secret in plain text: set it again with \`pulumi config set --secret\``);
-        }
-    }
-    if (missing || Object.keys(values).length < Object.keys(CONFIG_KEYS).length) {
-        throw new StackConfigError(problems);
-    }
-    const v = values as ConfigValues;
-    const differs = (key: ConfigKey) => JSON.stringify(v[key]) !== JSON.stringify(defaults[key]);
+/** Whether a key holds its declared default. */
+function unchanged(k: ConfigKey, values: ConfigValues): boolean {
+    return JSON.stringify(values[k]) === JSON.stringify(CONFIG_KEYS[k].default);
+}
 
-    const pairs = (key: "env" | "secretEnv" | "buildArgs" | "repositoryTags"): Record<string, string> => {
-        const { values: record, problems: pairProblems } = parseEnvPairs(v[key]);
-        problems.push(...pairProblems.map((p) => `\`${PROJECT}:${key}\` ${p}`));
-        return record;
+/** The component args the typed values describe; the problems of NAME=value lists go to `problems`. */
+function toArgs(v: ConfigValues, problems: string[]): RustServiceArgs {
+    const pairs = (k: "env" | "secretEnv" | "buildArgs" | "repositoryTags"): Record<string, string> | undefined => {
+        const { values, problems: pairProblems } = parseEnvPairs(v[k]);
+        problems.push(...pairProblems.map((p) => `\`${full(k)}\` ${p}`));
+        return Object.keys(values).length > 0 ? values : undefined;
     };
-    const env = pairs("env");
-    const secretEnvPlain = pairs("secretEnv");
-    const buildArgs = pairs("buildArgs");
-    const repositoryTags = pairs("repositoryTags");
     const optional = (value: string) => (value === "" ? undefined : value);
+    const secretEnv = pairs("secretEnv") ?? {};
 
-    const buildKeys: ConfigKey[] = ["buildContext", "dockerfile", "platform", "buildTarget", "buildArgs", "cacheFrom", "imageTag"];
-    const wantBuild = v.image === "" || buildKeys.some(differs);
-    const registryMode = v.existingRepositoryUrl !== "" || v.registryServer !== "" || v.registryRepository !== "";
-    // The repository settings apply when the component creates the ECR repository; in any other mode
-    // only a setting someone changed is passed on, so the component reports the conflict.
-    const createsRepository = v.image === "" && !registryMode;
-    const repositoryField = (key: ConfigKey) => createsRepository || differs(key);
+    // Under the CLI every key arrives with a value (Pulumi.yaml's default when the stack sets none), so
+    // "unset" and "set to the default" look the same; a group that does not apply to the chosen mode
+    // is passed on only with the values that differ from their defaults, for the component to report.
+    const usesImage = v.image !== "";
+    const createsRepository = !usesImage && v.existingRepositoryUrl === "" && v.registryServer === "" && v.registryRepository === "";
+    const group = (prefix: string, applies: boolean) => {
+        const keys = SPECS.filter(([, spec]) => spec.arg.startsWith(`${prefix}.`)).map(([k]) => k);
+        const given = new Set(applies ? keys : keys.filter((k) => !unchanged(k, v)));
+        return { passed: given.size > 0, has: (k: ConfigKey) => given.has(k) };
+    };
+    const build = group("build", !usesImage);
+    const repository = group("repository", createsRepository);
+    const onlyIf = <T>(has: boolean, value: T) => (has ? value : undefined);
 
-    const args: RustServiceArgs = {
+    return {
         appName: v.appName,
         namespace: v.namespace,
         createNamespace: v.createNamespace,
         image: optional(v.image),
-        build: wantBuild
+        build: build.passed
             ? {
-                  context: v.buildContext,
-                  dockerfile: optional(v.dockerfile),
-                  platform: v.platform,
-                  target: optional(v.buildTarget),
-                  args: Object.keys(buildArgs).length > 0 ? buildArgs : undefined,
-                  cacheFrom: v.cacheFrom.length > 0 ? v.cacheFrom : undefined,
-                  tag: optional(v.imageTag),
+                  context: onlyIf(build.has("buildContext"), v.buildContext),
+                  dockerfile: onlyIf(build.has("dockerfile"), optional(v.dockerfile)),
+                  platform: onlyIf(build.has("platform"), v.platform),
+                  target: onlyIf(build.has("buildTarget"), optional(v.buildTarget)),
+                  args: onlyIf(build.has("buildArgs"), pairs("buildArgs")),
+                  cacheFrom: onlyIf(build.has("cacheFrom"), v.cacheFrom.length > 0 ? v.cacheFrom : undefined),
+                  tag: onlyIf(build.has("imageTag"), optional(v.imageTag)),
+                  buildOnPreview: onlyIf(build.has("buildOnPreview"), v.buildOnPreview === "auto" ? undefined : v.buildOnPreview === "true"),
               }
             : undefined,
-        repository:
-            createsRepository || REPOSITORY_KEYS.some(differs)
-                ? {
-                      name: repositoryField("repositoryName") ? optional(v.repositoryName) : undefined,
-                      imageTagMutability: repositoryField("imageTagMutability") ? (v.imageTagMutability as "IMMUTABLE" | "MUTABLE") : undefined,
-                      scanOnPush: repositoryField("scanOnPush") ? v.scanOnPush : undefined,
-                      kmsKeyArn: repositoryField("kmsKeyArn") ? optional(v.kmsKeyArn) : undefined,
-                      forceDelete: repositoryField("forceDelete") ? v.forceDelete : undefined,
-                      untaggedImageExpiryDays: repositoryField("untaggedImageExpiryDays") ? v.untaggedImageExpiryDays : undefined,
-                      keepLastImages: repositoryField("keepLastImages") ? v.keepLastImages : undefined,
-                      tags: repositoryField("repositoryTags") && Object.keys(repositoryTags).length > 0 ? repositoryTags : undefined,
-                  }
-                : undefined,
+        repository: repository.passed
+            ? {
+                  name: onlyIf(repository.has("repositoryName"), optional(v.repositoryName)),
+                  imageTagMutability: onlyIf(repository.has("imageTagMutability"), v.imageTagMutability as "IMMUTABLE" | "MUTABLE"),
+                  scanOnPush: onlyIf(repository.has("scanOnPush"), v.scanOnPush),
+                  kmsKeyArn: onlyIf(repository.has("kmsKeyArn"), optional(v.kmsKeyArn)),
+                  forceDelete: onlyIf(repository.has("forceDelete"), v.forceDelete),
+                  untaggedImageExpiryDays: onlyIf(repository.has("untaggedImageExpiryDays"), v.untaggedImageExpiryDays),
+                  keepLastImages: onlyIf(repository.has("keepLastImages"), v.keepLastImages),
+                  tags: onlyIf(repository.has("repositoryTags"), pairs("repositoryTags")),
+              }
+            : undefined,
         existingRepositoryUrl: optional(v.existingRepositoryUrl),
         registry:
             v.registryServer !== "" || v.registryRepository !== ""
@@ -339,8 +247,8 @@ export function parseStackConfig(
             requestTimeoutSeconds: v.requestTimeoutSeconds,
             bodyLimitBytes: v.bodyLimitBytes,
         },
-        env,
-        secretEnv: Object.fromEntries(Object.entries(secretEnvPlain).map(([key, value]) => [key, pulumi.secret(value)])),
+        env: pairs("env") ?? {},
+        secretEnv: Object.fromEntries(Object.entries(secretEnv).map(([name, value]) => [name, pulumi.secret(value)])),
         replicas: v.replicas,
         resources: {
             requests: { cpu: v.cpuRequest, memory: v.memoryRequest },
@@ -354,12 +262,52 @@ export function parseStackConfig(
         rolloutTimeoutSeconds: v.rolloutTimeoutSeconds,
         spreadWhenUnsatisfiable: v.spreadWhenUnsatisfiable as "ScheduleAnyway" | "DoNotSchedule",
     };
+}
 
-    for (const problem of rustServiceArgsProblems(v.instanceName, args)) {
-        const key = configKeyForArg(problem.path);
+/**
+ * Turns raw stack config (keys without the `rust-service:` prefix; values as the engine passes them,
+ * strings or JSON) into component args. Unset keys take their declared defaults. Throws a
+ * {@link StackConfigError} listing every problem. Pure: no Pulumi runtime needed.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, options: { secretKeys?: ReadonlySet<string> } = {}): StackConfig {
+    const problems: string[] = [];
+    const values: Record<string, unknown> = {};
+    const mistyped = new Set<string>();
+
+    for (const k of Object.keys(raw).sort()) {
+        if (!(k in CONFIG_KEYS)) {
+            problems.push(`\`${full(k)}\` is not a setting of this program: check the spelling against Pulumi.yaml or remove it with \`pulumi config rm ${k}\``);
+        }
+    }
+    for (const [k, spec] of SPECS) {
+        const given = raw[k];
+        const { schema, rule } = ENGINE_VALUE[spec.type];
+        const parsed = schema.safeParse(given ?? spec.default);
+        const allowed = parsed.success && (spec.oneOf === undefined || spec.oneOf.includes(parsed.data as string));
+        if (!allowed) {
+            const shown = spec.secret ? "" : `, got ${JSON.stringify(given)}`;
+            problems.push(`\`${full(k)}\` ${spec.oneOf && parsed.success ? `must be one of ${spec.oneOf.join(", ")}` : rule}${shown}`);
+            mistyped.add(k);
+            // Carry on with the default so the other keys are still checked.
+            values[k] = spec.default;
+            continue;
+        }
+        values[k] = parsed.data;
+        const empty = parsed.data === "" || (Array.isArray(parsed.data) && parsed.data.length === 0);
+        if (spec.secret && given !== undefined && !empty && options.secretKeys && !options.secretKeys.has(full(k))) {
+            problems.push(`\`${full(k)}\` holds a secret in plain text: set it again with \`pulumi config set --secret\``);
+        }
+    }
+    const v = values as ConfigValues;
+    const args = toArgs(v, problems);
+
+    const fieldName = (argPath: string) => `\`${configKeyForArg(argPath, args)}\``;
+    for (const problem of rustServiceArgsProblems(v.instanceName, args, fieldName)) {
+        const named = configKeyForArg(problem.path, args);
         // A key already reported as mistyped was checked with its default; don't report it twice.
-        if (![...mistyped].some((k) => key === `${PROJECT}:${k}` || key.startsWith(`${PROJECT}:${k}\``))) {
-            problems.push(`\`${key}\` ${translate(problem.message)}`);
+        const keys = named.split("`")[0].slice(PROJECT.length + 1).split("/");
+        if (!keys.some((k) => mistyped.has(k))) {
+            problems.push(`\`${named}\` ${problem.message}`);
         }
     }
     if (problems.length > 0) {
@@ -375,18 +323,18 @@ function secretConfigKeys(keys: readonly string[]): ReadonlySet<string> | undefi
     if (typeof runtimeConfig.isConfigSecret !== "function") {
         return undefined;
     }
-    return new Set(keys.filter((key) => runtimeConfig.isConfigSecret!(key)));
+    return new Set(keys.filter((k) => runtimeConfig.isConfigSecret!(k)));
 }
 
 /** Reads this stack's config (the only place the program does) and returns validated component args. */
 export function loadStackConfig(): StackConfig {
     const config = new pulumi.Config(PROJECT);
     const prefix = `${PROJECT}:`;
-    const allKeys = Object.keys(pulumi.runtime.allConfig()).filter((key) => key.startsWith(prefix));
+    const allKeys = Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(prefix));
     const raw: Record<string, unknown> = {};
     for (const fullKey of allKeys) {
-        const key = fullKey.slice(prefix.length);
-        raw[key] = config.get(key);
+        const k = fullKey.slice(prefix.length);
+        raw[k] = config.get(k);
     }
     return parseStackConfig(raw, { secretKeys: secretConfigKeys(allKeys) });
 }

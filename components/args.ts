@@ -18,6 +18,8 @@ export interface RustServiceBuildArgs {
     cacheFrom?: string[];
     /** Image tag to push. Default: a SHA-256 of the context, Dockerfile and build settings, so immutable tags never clash. */
     tag?: string;
+    /** Build the image during `pulumi preview` too (built, not pushed), so a broken build fails the preview. Default: {@link defaultBuildOnPreview}. */
+    buildOnPreview?: boolean;
 }
 
 /** Settings of the ECR repository the component creates (the default registry mode). */
@@ -147,6 +149,11 @@ export const DEFAULTS = Object.freeze({
     keepLastImages: 30,
     targetCpuUtilizationPercent: 70,
 });
+
+/** Whether previews build the image when `build.buildOnPreview` is unset: in CI (`CI=true`, as GitHub Actions sets it), not elsewhere. */
+export function defaultBuildOnPreview(env: NodeJS.ProcessEnv = process.env): boolean {
+    return env.CI === "true";
+}
 
 /** The bundled service's build context, relative to the working directory (state stays machine-independent). */
 export function bundledServiceContext(): string {

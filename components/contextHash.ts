@@ -1,113 +1,46 @@
 import { createHash, Hash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import ignore, { Ignore } from "@balena/dockerignore";
 
-/** One `.dockerignore` rule: a compiled pattern and whether it re-includes (`!pattern`). */
-export interface IgnoreRule {
-    /** The pattern as written, without the leading `!`. */
-    pattern: string;
-    /** Anchored regular expression for a slash-separated path relative to the context. */
-    regex: RegExp;
-    /** True for `!pattern` (re-include). */
-    negate: boolean;
+/** What Docker leaves out of a build context: the `.dockerignore` matcher plus the `!` patterns it was given. */
+export interface ContextFilter {
+    /** Docker's own matching rules (a path is out if it or a parent matches; the last rule wins). */
+    matcher: Ignore;
+    /** The re-include (`!`) patterns, cleaned, for deciding whether an ignored directory must be walked. */
+    reincludes: string[];
 }
 
-/** Converts a `.dockerignore` pattern (Go filepath.Match syntax plus `**`) to an anchored RegExp. */
-export function dockerignorePatternToRegExp(pattern: string): RegExp {
-    let source = "";
-    for (let i = 0; i < pattern.length; i++) {
-        const ch = pattern[i];
-        if (ch === "*") {
-            if (pattern[i + 1] === "*") {
-                i++;
-                if (pattern[i + 1] === "/") {
-                    i++;
-                    source += "(?:.*/)?";
-                } else {
-                    source += ".*";
-                }
-            } else {
-                source += "[^/]*";
-            }
-        } else if (ch === "?") {
-            source += "[^/]";
-        } else if (ch === "\\" && i + 1 < pattern.length) {
-            i++;
-            source += escapeRegExp(pattern[i]);
-        } else if (ch === "[") {
-            const end = pattern.indexOf("]", i + 1);
-            if (end < 0) {
-                source += "\\[";
-            } else {
-                let body = pattern.slice(i + 1, end);
-                if (body.startsWith("!") || body.startsWith("^")) {
-                    body = "^" + body.slice(1);
-                }
-                source += `[${body.replace(/\\/g, "\\\\")}]`;
-                i = end;
-            }
-        } else {
-            source += escapeRegExp(ch);
-        }
-    }
-    return new RegExp(`^${source}$`);
+/** Reads `.dockerignore` text as Docker does on Linux (case-sensitive). */
+export function contextFilter(text: string): ContextFilter {
+    const reincludes = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith("!"))
+        .map((line) => path.posix.normalize(line.slice(1).trim()).replace(/^\/+/, "").replace(/\/+$/, ""));
+    return { matcher: ignore({ ignorecase: false }).add(text), reincludes };
 }
 
-function escapeRegExp(ch: string): string {
-    return /[.+^${}()|[\]\\/]/.test(ch) ? `\\${ch}` : ch;
-}
-
-/** Parses `.dockerignore` text into rules, as Docker does: comments and blank lines skipped, paths cleaned, leading `/` dropped. */
-export function parseDockerignore(text: string): IgnoreRule[] {
-    const rules: IgnoreRule[] = [];
-    for (const rawLine of text.split(/\r?\n/)) {
-        let line = rawLine.trim();
-        if (line === "" || line.startsWith("#")) {
-            continue;
-        }
-        const negate = line.startsWith("!");
-        if (negate) {
-            line = line.slice(1).trim();
-        }
-        let cleaned = path.posix.normalize(line).replace(/^\/+/, "").replace(/\/+$/, "");
-        if (cleaned === "" || cleaned === ".") {
-            cleaned = "**";
-        }
-        rules.push({ pattern: cleaned, regex: dockerignorePatternToRegExp(cleaned), negate });
-    }
-    return rules;
-}
-
-/** Whether Docker leaves `relPath` (slash-separated, relative to the context) out: the last rule matching it or a parent wins. */
-export function isIgnored(rules: readonly IgnoreRule[], relPath: string): boolean {
-    const parts = relPath.split("/");
-    const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join("/"));
-    let ignored = false;
-    for (const rule of rules) {
-        if (prefixes.some((prefix) => rule.regex.test(prefix))) {
-            ignored = !rule.negate;
-        }
-    }
-    return ignored;
+/** Whether Docker leaves `relPath` (slash-separated, relative to the context) out of the build context. */
+export function isIgnored(filter: ContextFilter, relPath: string): boolean {
+    return filter.matcher.ignores(relPath);
 }
 
 /**
- * Whether a `!` rule could re-include something below directory `relDir`, so an ignored directory
- * must still be walked. Conservative: answers true whenever it cannot rule a match out.
+ * Whether a `!` pattern could re-include something below directory `relDir`, so an ignored directory
+ * must still be walked. Conservative: answers true whenever it cannot rule a match out, since hashing
+ * a file needlessly only costs a new tag.
  */
-export function mayReincludeBelow(rules: readonly IgnoreRule[], relDir: string): boolean {
+export function mayReincludeBelow(filter: ContextFilter, relDir: string): boolean {
     const dirParts = relDir.split("/");
-    return rules.some((rule) => {
-        if (!rule.negate) {
-            return false;
-        }
-        const parts = rule.pattern.split("/");
-        for (let i = 0; i < dirParts.length; i++) {
-            const part = parts[i];
-            if (part === undefined || part.includes("**")) {
+    return filter.reincludes.some((pattern) => {
+        const parts = pattern.split("/");
+        for (const [i, dirPart] of dirParts.entries()) {
+            // From a pattern that ends here or spans levels (`**`) on, anything below may match.
+            if (parts[i] === undefined || parts[i].includes("**")) {
                 return true;
             }
-            if (!dockerignorePatternToRegExp(part).test(dirParts[i])) {
+            if (!ignore({ ignorecase: false }).add(parts[i]).ignores(dirPart)) {
                 return false;
             }
         }
@@ -153,21 +86,21 @@ export function buildFingerprint(input: BuildFingerprintInput): string {
     const ignoreFile = [`${input.dockerfile}.dockerignore`, path.join(input.context, ".dockerignore")].find((file) => fs.existsSync(file));
     const ignoreText = ignoreFile ? fs.readFileSync(ignoreFile, "utf8") : "";
     hash.update("dockerignore\0").update(ignoreText).update("\0");
-    hashDirectory(hash, input.context, "", parseDockerignore(ignoreText));
+    hashDirectory(hash, input.context, "", contextFilter(ignoreText));
     return hash.digest("hex");
 }
 
-function hashDirectory(hash: Hash, root: string, rel: string, rules: readonly IgnoreRule[]): void {
+function hashDirectory(hash: Hash, root: string, rel: string, filter: ContextFilter): void {
     const entries = ifPresent(() => fs.readdirSync(path.join(root, rel), { withFileTypes: true })) ?? [];
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
         const relPath = rel === "" ? entry.name : `${rel}/${entry.name}`;
-        const ignored = isIgnored(rules, relPath);
+        const ignored = isIgnored(filter, relPath);
         const full = path.join(root, relPath);
         if (entry.isDirectory()) {
             // Skip an ignored directory (target/ can hold gigabytes) unless a `!` rule may re-include part of it.
-            if (!ignored || mayReincludeBelow(rules, relPath)) {
-                hashDirectory(hash, root, relPath, rules);
+            if (!ignored || mayReincludeBelow(filter, relPath)) {
+                hashDirectory(hash, root, relPath, filter);
             }
         } else if (!ignored) {
             const file = ifPresent(() => ({

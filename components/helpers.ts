@@ -1,4 +1,6 @@
 import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 
 /** A Kubernetes DNS-1123 label: lowercase alphanumerics and '-', starting and ending alphanumeric, at most 63 characters. */
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -42,17 +44,6 @@ export interface ServiceSettings {
     bodyLimitBytes: number;
 }
 
-/** Defaults of the service settings; they equal the Rust service's own defaults. */
-export const DEFAULT_SETTINGS: Readonly<ServiceSettings> = Object.freeze({
-    port: 8080,
-    logLevel: "info",
-    greeting: "Hello from rust-service",
-    drainDelaySeconds: 5,
-    shutdownDeadlineSeconds: 20,
-    requestTimeoutSeconds: 10,
-    bodyLimitBytes: 1048576,
-});
-
 /** Env var name each setting is passed as. */
 export const SETTINGS_ENV: Readonly<Record<keyof ServiceSettings, string>> = Object.freeze({
     port: "PORT",
@@ -63,6 +54,28 @@ export const SETTINGS_ENV: Readonly<Record<keyof ServiceSettings, string>> = Obj
     requestTimeoutSeconds: "REQUEST_TIMEOUT_SECONDS",
     bodyLimitBytes: "BODY_LIMIT_BYTES",
 });
+
+/** The service's own defaults file: its defaults as the env vars it reads (the service's tests check it against its code). */
+export const SERVICE_DEFAULTS_FILE = path.join(__dirname, "..", "service", "defaults.env");
+
+/** Settings from `NAME=value` lines of env var names in {@link SETTINGS_ENV}; numbers where the setting is one. */
+export function settingsFromEnvFile(text: string): ServiceSettings {
+    const lines = text.split(/\r?\n/).filter((line) => line !== "" && !line.startsWith("#"));
+    const { values } = parseEnvPairs(lines);
+    const settings = Object.fromEntries(
+        (Object.keys(SETTINGS_ENV) as (keyof ServiceSettings)[]).map((key) => {
+            const value = values[SETTINGS_ENV[key]];
+            if (value === undefined) {
+                throw new Error(`${SETTINGS_ENV[key]} is missing from the service's defaults`);
+            }
+            return [key, key === "logLevel" || key === "greeting" ? value : Number(value)];
+        }),
+    );
+    return settings as unknown as ServiceSettings;
+}
+
+/** Defaults of the service settings: the service's own, read from {@link SERVICE_DEFAULTS_FILE}. */
+export const DEFAULT_SETTINGS: Readonly<ServiceSettings> = Object.freeze(settingsFromEnvFile(fs.readFileSync(SERVICE_DEFAULTS_FILE, "utf8")));
 
 /** Env var names owned by `settings`; `env`/`secretEnv` may not set them. */
 export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze(Object.values(SETTINGS_ENV));
@@ -209,3 +222,8 @@ export function lifecyclePolicyDocument(untaggedDays: number, keepLast: number):
 
 /** Build-arg names that suggest a secret; build args end up in the image history. */
 export const SECRET_LIKE_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY)/i;
+
+/** Whether a value is a plain object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}

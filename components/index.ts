@@ -1,5 +1,15 @@
-export * from "./args";
-export * from "./contextHash";
-export * from "./helpers";
-export * from "./rustService";
-export * from "./validation";
+// The package's public surface: the component, its args and outputs, and the args check it runs.
+export type {
+    RustServiceArgs,
+    RustServiceAutoscaling,
+    RustServiceBuildArgs,
+    RustServiceRegistryArgs,
+    RustServiceRepositoryArgs,
+    RustServiceResourceQuantities,
+    RustServiceResources,
+} from "./args";
+export type { ServiceSettings } from "./helpers";
+export { RUST_SERVICE_TYPE, RustService } from "./rustService";
+export type { RustServiceOutputs } from "./rustService";
+export { assertValidRustServiceArgs, rustServiceArgsProblems } from "./validation";
+export type { ArgsProblem } from "./validation";

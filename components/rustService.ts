@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
+import { DEFAULTS, RustServiceArgs, defaultBuildOnPreview, resolveBuildPaths, resolveResources } from "./args";
 import { buildFingerprint } from "./contextHash";
 import {
     buildLabels,
@@ -13,25 +13,35 @@ import {
     parseEcrRepositoryUrl,
     registryHost,
     resolveSettings,
-    settingsEnv,
 } from "./helpers";
+import { podSpec } from "./podSpec";
 import { formatProblems, rustServiceArgsProblems } from "./validation";
 
 /** Type token of {@link RustService}. */
 export const RUST_SERVICE_TYPE = "rust-service:index:RustService";
 
-/** Name of the application container in the pod. */
-export const CONTAINER_NAME = "app";
-
 /** Pod-template annotation holding a checksum of the plain env, so a ConfigMap change always rolls the pods. */
 export const ENV_CHECKSUM_ANNOTATION = "rust-service/env-checksum";
-
-/** UID/GID the image runs as (`USER 65532:65532` in the Dockerfile). */
-export const RUN_AS_ID = 65532;
 
 interface PushedImage {
     imageRef: pulumi.Output<string>;
     repositoryUrl: pulumi.Output<string>;
+}
+
+/** What a {@link RustService} exports, as a stack would export it. */
+export interface RustServiceOutputs {
+    /** The deployed image, pinned by digest (`repository@sha256:...`). */
+    readonly imageRef: pulumi.Output<string>;
+    /** The repository the image lives in (without tag or digest). */
+    readonly repositoryUrl: pulumi.Output<string>;
+    /** The namespace the workload runs in. */
+    readonly namespace: pulumi.Output<string>;
+    /** The Deployment's (auto-generated) name. */
+    readonly deploymentName: pulumi.Output<string>;
+    /** The Service's (auto-generated) name. */
+    readonly serviceName: pulumi.Output<string>;
+    /** In-cluster URL of the service: `http://<service>.<namespace>.svc.cluster.local:<port>`. */
+    readonly url: pulumi.Output<string>;
 }
 
 /**
@@ -39,7 +49,7 @@ interface PushedImage {
  * runs it on Kubernetes with restricted pod security, probes, a PodDisruptionBudget and env from a
  * ConfigMap and a Secret. Pass AWS and Kubernetes providers through `opts.providers`.
  */
-export class RustService extends pulumi.ComponentResource {
+export class RustService extends pulumi.ComponentResource implements RustServiceOutputs {
     /** The deployed image, pinned by digest (`repository@sha256:...`). */
     public readonly imageRef: pulumi.Output<string>;
     /** The repository the image lives in (without tag or digest). */
@@ -113,17 +123,6 @@ export class RustService extends pulumi.ComponentResource {
         this.envConfigMap = configMap;
         this.envSecret = secret;
 
-        const containerEnv: pulumi.Input<k8s.types.input.core.v1.EnvVar>[] = [
-            ...settingsEnv(settings),
-            ...secretNames.map((key) => ({
-                name: key,
-                valueFrom: { secretKeyRef: { name: secret!.metadata.name, key } },
-            })),
-        ];
-
-        const { requests, limits } = resolveResources(args.resources);
-        const httpGet = (probePath: string) => ({ path: probePath, port: settings.port, scheme: "HTTP" });
-
         const rolloutTimeout = args.rolloutTimeoutSeconds ?? DEFAULTS.rolloutTimeoutSeconds;
         this.deployment = new k8s.apps.v1.Deployment(
             name,
@@ -139,56 +138,17 @@ export class RustService extends pulumi.ComponentResource {
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                     template: {
                         metadata: { labels, annotations: { [ENV_CHECKSUM_ANNOTATION]: checksumOf(env) } },
-                        spec: {
+                        spec: podSpec({
+                            image: pushed.imageRef,
+                            settings,
+                            secretEnvFrom: secret ? { secretName: secret.metadata.name, keys: secretNames } : undefined,
+                            configMapName: configMap?.metadata.name,
                             serviceAccountName: serviceAccount.metadata.name,
-                            automountServiceAccountToken: false,
-                            enableServiceLinks: false,
+                            resources: resolveResources(args.resources),
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? defaultTerminationGracePeriod(settings),
-                            securityContext: {
-                                runAsNonRoot: true,
-                                runAsUser: RUN_AS_ID,
-                                runAsGroup: RUN_AS_ID,
-                                fsGroup: RUN_AS_ID,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
-                            topologySpreadConstraints: [
-                                {
-                                    maxSkew: 1,
-                                    topologyKey: "kubernetes.io/hostname",
-                                    whenUnsatisfiable: args.spreadWhenUnsatisfiable ?? DEFAULTS.spreadWhenUnsatisfiable,
-                                    labelSelector: { matchLabels: selector },
-                                },
-                            ],
-                            containers: [
-                                {
-                                    name: CONTAINER_NAME,
-                                    image: pushed.imageRef,
-                                    imagePullPolicy: "IfNotPresent",
-                                    // A crash's last log lines (the service's own error) land in the pod status.
-                                    terminationMessagePolicy: "FallbackToLogsOnError",
-                                    ports: [{ name: "http", containerPort: settings.port, protocol: "TCP" }],
-                                    env: containerEnv,
-                                    envFrom: configMap ? [{ configMapRef: { name: configMap.metadata.name } }] : undefined,
-                                    resources: { requests, limits },
-                                    securityContext: {
-                                        allowPrivilegeEscalation: false,
-                                        privileged: false,
-                                        readOnlyRootFilesystem: true,
-                                        runAsNonRoot: true,
-                                        runAsUser: RUN_AS_ID,
-                                        runAsGroup: RUN_AS_ID,
-                                        capabilities: { drop: ["ALL"] },
-                                        seccompProfile: { type: "RuntimeDefault" },
-                                    },
-                                    // Startup gives a cold start up to 60 s before liveness applies.
-                                    startupProbe: { httpGet: httpGet("/healthz"), periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 30 },
-                                    livenessProbe: { httpGet: httpGet("/healthz"), periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-                                    readinessProbe: { httpGet: httpGet("/readyz"), periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
-                                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                                },
-                            ],
-                            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
-                        },
+                            spreadWhenUnsatisfiable: args.spreadWhenUnsatisfiable ?? DEFAULTS.spreadWhenUnsatisfiable,
+                            selector,
+                        }),
                     },
                 },
             },
@@ -318,6 +278,8 @@ export class RustService extends pulumi.ComponentResource {
                     target: build.target,
                     cacheFrom: build.cacheFrom ? { images: build.cacheFrom } : undefined,
                 },
+                // A preview then runs the whole build (not the push), so a broken Dockerfile fails the preview.
+                buildOnPreview: build.buildOnPreview ?? defaultBuildOnPreview(),
                 registry,
             },
             { parent: this },

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULTS, RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
+import { isServiceLogFilter, LOG_FILTER_RULE } from "./logFilter";
 import {
     DIGEST_PINNED_IMAGE,
     DNS1035_LABEL,
@@ -15,6 +16,7 @@ import {
     OWNED_LABEL_KEYS,
     SECRET_LIKE_NAME,
     SETTINGS_ENV,
+    isRecord,
     parseEcrRepositoryUrl,
     parseQuantity,
     resolveSettings,
@@ -52,10 +54,12 @@ const quantities = (cpuExample: string, memoryExample: string) =>
 
 const stringMap = z.record(z.string(), z.string({ error: "must be a string" }));
 
-// A pulumi.Input<string>: the value itself, an Output or a promise (whose content is checked by Kubernetes).
-const secretValue = z.custom((value) => typeof value === "string" || pulumi.Output.isInstance(value) || value instanceof Promise, {
-    error: "must be a string or a pulumi.Output<string> (pulumi.secret(...))",
-});
+// A pulumi.Input<string>: the value itself, an Output or a promise (an Output's content is known only
+// at deployment, so only a plain string is checked further).
+const inputString = (plain: z.ZodType<string> = z.string(), error = "must be a string or a pulumi.Output<string> (pulumi.secret(...))") =>
+    z.custom((value) => (typeof value === "string" ? plain.safeParse(value).success : pulumi.Output.isInstance(value) || value instanceof Promise), { error });
+
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/;
 
 const dns1123 = (what: string) =>
     z
@@ -63,7 +67,8 @@ const dns1123 = (what: string) =>
         .max(63, { error: `must be at most 63 characters (${what})` })
         .regex(DNS1123_LABEL, { error: `must be a DNS-1123 label (${what}): lowercase letters, digits and '-', starting and ending with a letter or digit` });
 
-const argsSchema = z.strictObject({
+function argsSchema(name: Namer) {
+    return z.strictObject({
     appName: dns1123("it becomes the app.kubernetes.io/name label").optional(),
     namespace: dns1123("a Kubernetes namespace name").optional(),
     createNamespace: z.boolean({ error: "must be true or false" }).optional(),
@@ -78,6 +83,7 @@ const argsSchema = z.strictObject({
             args: stringMap.optional(),
             target: z.string({ error: "must be a Dockerfile stage name" }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "must be a Dockerfile stage name" }).optional(),
             cacheFrom: z.array(z.string({ error: "must be an image reference" }), { error: "must be a list of image references" }).optional(),
+            buildOnPreview: z.boolean({ error: "must be true or false" }).optional(),
             tag: z
                 .string({ error: "must be a Docker tag" })
                 .regex(IMAGE_TAG, { error: "must be a Docker tag: up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'" })
@@ -102,7 +108,7 @@ const argsSchema = z.strictObject({
                 .optional(),
             imageTagMutability: z.enum(["IMMUTABLE", "MUTABLE"], { error: "must be IMMUTABLE or MUTABLE" }).optional(),
             scanOnPush: z.boolean({ error: "must be true or false" }).optional(),
-            kmsKeyArn: z.any().optional(),
+            kmsKeyArn: inputString(z.string().regex(KMS_KEY_ARN), "must be a KMS key ARN such as arn:aws:kms:<region>:<account>:key/<id>, or a pulumi.Output<string>").optional(),
             forceDelete: z.boolean({ error: "must be true or false" }).optional(),
             untaggedImageExpiryDays: int(1).optional(),
             keepLastImages: int(1).optional(),
@@ -112,7 +118,7 @@ const argsSchema = z.strictObject({
     existingRepositoryUrl: z
         .string({ error: "must be an ECR repository URL" })
         .refine((url) => parseEcrRepositoryUrl(url) !== undefined, {
-            error: "must be an ECR repository URL `<12-digit account>.dkr.ecr.<region>.amazonaws.com/<name>`; for another registry use `registry`",
+            error: `must be an ECR repository URL \`<12-digit account>.dkr.ecr.<region>.amazonaws.com/<name>\`; for another registry use ${name("registry")}`,
         })
         .optional(),
     registry: z
@@ -125,14 +131,18 @@ const argsSchema = z.strictObject({
                 .regex(/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, {
                     error: "must be a lowercase repository path such as team/rust-service",
                 }),
-            username: z.any().optional(),
-            password: z.any().optional(),
+            username: inputString().optional(),
+            password: inputString().optional(),
         })
         .optional(),
     settings: z
         .strictObject({
             port: int(1, 65535).optional(),
-            logLevel: z.string({ error: "must be a log level or EnvFilter directive" }).min(1, { error: "must not be empty: use a level such as info" }).optional(),
+            logLevel: z
+                .string({ error: "must be a log level or EnvFilter directive" })
+                .min(1, { error: "must not be empty: use a level such as info" })
+                .refine(isServiceLogFilter, { error: `${LOG_FILTER_RULE} (the service refuses to start otherwise)` })
+                .optional(),
             greeting: z.string({ error: "must be a string" }).optional(),
             drainDelaySeconds: nonNegative("must be a number of seconds >= 0").optional(),
             shutdownDeadlineSeconds: nonNegative("must be a number of seconds >= 0").optional(),
@@ -141,7 +151,7 @@ const argsSchema = z.strictObject({
         })
         .optional(),
     env: stringMap.optional(),
-    secretEnv: z.record(z.string(), secretValue).optional(),
+    secretEnv: z.record(z.string(), inputString()).optional(),
     replicas: int(1).optional(),
     resources: z
         .strictObject({
@@ -161,9 +171,21 @@ const argsSchema = z.strictObject({
     rolloutTimeoutSeconds: int(1).optional(),
     spreadWhenUnsatisfiable: z.enum(["ScheduleAnyway", "DoNotSchedule"], { error: "must be ScheduleAnyway or DoNotSchedule" }).optional(),
     labels: stringMap.optional(),
-});
+    });
+}
 
-type Ctx = { add(path: string, message: string): void };
+/** How a message names another field: the component says `settings.port`, the stack config its key. */
+export type Namer = (path: string) => string;
+
+/** Names a field by its arg path, in backticks. */
+export const argPath: Namer = (p) => `\`${p}\``;
+
+type Ctx = { add(path: string, message: string): void; name: Namer };
+
+/** A field's value when it is a plain object; checks read nested fields only through this. */
+function record(value: unknown): Record<string, unknown> | undefined {
+    return isRecord(value) ? value : undefined;
+}
 
 function checkNames(name: string, ctx: Ctx): void {
     if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH || !DNS1035_LABEL.test(name)) {
@@ -176,54 +198,69 @@ function checkNames(name: string, ctx: Ctx): void {
 
 function checkEnv(args: RustServiceArgs, ctx: Ctx): void {
     const reserved = new Map(Object.entries(SETTINGS_ENV).map(([setting, env]) => [env, setting]));
-    for (const field of ["env", "secretEnv"] as const) {
-        for (const key of Object.keys(args[field] ?? {})) {
+    const env = record(args.env) ?? {};
+    const secretEnv = record(args.secretEnv) ?? {};
+    for (const [field, values] of [["env", env], ["secretEnv", secretEnv]] as const) {
+        for (const key of Object.keys(values)) {
             if (!ENV_VAR_NAME.test(key)) {
                 ctx.add(`${field}.${key}`, `is not a valid environment variable name: use letters, digits and '_', not starting with a digit`);
             } else if (reserved.has(key)) {
-                ctx.add(`${field}.${key}`, `is set by the component from \`settings.${reserved.get(key)}\`: set that instead`);
+                ctx.add(`${field}.${key}`, `is set by the component from ${ctx.name(`settings.${reserved.get(key)}`)}: set that instead`);
             }
         }
     }
-    for (const key of Object.keys(args.env ?? {})) {
-        if (args.secretEnv && key in args.secretEnv) {
-            ctx.add(`secretEnv.${key}`, "is also in `env`: keep the name in one of them (secrets belong in `secretEnv` only)");
+    for (const key of Object.keys(env)) {
+        if (key in secretEnv) {
+            ctx.add(`secretEnv.${key}`, `is also in ${ctx.name("env")}: keep the name in one of them (secrets belong in ${ctx.name("secretEnv")} only)`);
         }
     }
 }
 
 function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
+    const registry = record(args.registry);
     if (args.image !== undefined) {
         if (args.build !== undefined) {
-            ctx.add("image", "and `build` are mutually exclusive: give a prebuilt image or build settings, not both");
+            ctx.add("image", `and ${ctx.name("build")} are mutually exclusive: give a prebuilt image or build settings, not both`);
         }
         if (args.repository !== undefined) {
-            ctx.add("repository", "has no effect with a prebuilt `image` (nothing is pushed): remove it");
+            ctx.add("repository", `has no effect with a prebuilt ${ctx.name("image")} (nothing is pushed): remove it`);
+        }
+        if (typeof args.image !== "string") {
+            return;
         }
         // A stack may name its registry and still deploy an image pushed there by someone else (a CI
         // job, the local harness): that is consistent as long as the image lives in that repository.
         const imageRepo = imageRepository(args.image);
         const named: [string, string | undefined][] = [
             ["existingRepositoryUrl", args.existingRepositoryUrl],
-            ["registry", args.registry ? `${args.registry.server}/${args.registry.repository}` : undefined],
+            ["registry", registry ? `${String(registry.server)}/${String(registry.repository)}` : undefined],
         ];
         for (const [field, repo] of named) {
             if (repo !== undefined && repo !== imageRepo) {
-                ctx.add(field, `names the repository ${repo}, but the prebuilt \`image\` is in ${imageRepo}: push the image there, or remove \`${field}\``);
+                ctx.add(field, `names the repository ${repo}, but the prebuilt ${ctx.name("image")} is in ${imageRepo}: push the image there, or remove ${ctx.name(field)}`);
             }
         }
         return;
     }
     if (args.existingRepositoryUrl !== undefined && args.registry !== undefined) {
-        ctx.add("registry", "and `existingRepositoryUrl` are mutually exclusive: choose one registry mode");
+        ctx.add("registry", `and ${ctx.name("existingRepositoryUrl")} are mutually exclusive: choose one registry mode`);
     }
     if (args.repository !== undefined && (args.existingRepositoryUrl !== undefined || args.registry !== undefined)) {
-        ctx.add("repository", "configures the ECR repository the component creates, which it does not with `existingRepositoryUrl` or `registry`: remove it");
+        ctx.add(
+            "repository",
+            `configures the ECR repository the component creates, which it does not with ${ctx.name("existingRepositoryUrl")} or ${ctx.name("registry")}: remove it`,
+        );
     }
-    if (args.registry && (args.registry.username === undefined) !== (args.registry.password === undefined)) {
+    if (registry && (registry.username === undefined) !== (registry.password === undefined)) {
         ctx.add("registry", "needs both `username` and `password`, or neither for a registry without authentication");
     }
-    const build = args.build ?? {};
+    checkBuild(record(args.build ?? {}), ctx);
+}
+
+function checkBuild(build: Record<string, unknown> | undefined, ctx: Ctx): void {
+    if (!build || ![build.context, build.dockerfile].every((p) => p === undefined || typeof p === "string")) {
+        return;
+    }
     const { context, dockerfile } = resolveBuildPaths(build);
     if (build.context !== undefined && !isDirectory(context)) {
         ctx.add("build.context", `must be an existing directory (relative to ${process.cwd()}), got ${JSON.stringify(context)}`);
@@ -233,9 +270,9 @@ function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
             `must lead to an existing Dockerfile (paths are relative to the program's working directory, not the context), got ${JSON.stringify(dockerfile)}`,
         );
     }
-    for (const key of Object.keys(build.args ?? {})) {
+    for (const key of Object.keys(record(build.args) ?? {})) {
         if (SECRET_LIKE_NAME.test(key)) {
-            ctx.add(`build.args.${key}`, "looks like a secret, and build args are stored in the image history: pass it at run time through `secretEnv`");
+            ctx.add(`build.args.${key}`, `looks like a secret, and build args are stored in the image history: pass it at run time through ${ctx.name("secretEnv")}`);
         }
     }
 }
@@ -244,33 +281,48 @@ function isDirectory(dir: string): boolean {
     try {
         return fs.statSync(dir).isDirectory();
     } catch {
+        // Absent or unreadable: either way not a build context.
         return false;
     }
 }
 
 function checkResources(args: RustServiceArgs, ctx: Ctx): void {
-    const { requests, limits } = resolveResources(args.resources);
+    const resources = record(args.resources ?? {});
+    if (!resources) {
+        return;
+    }
+    const { requests, limits } = resolveResources({ requests: record(resources.requests), limits: record(resources.limits) });
     for (const kind of ["cpu", "memory"] as const) {
-        const request = parseQuantity(requests[kind]);
-        const limit = parseQuantity(limits[kind]);
-        if (request !== undefined && limit !== undefined && limit < request) {
-            ctx.add(`resources.limits.${kind}`, `must be >= the request (${requests[kind]}): raise the limit or lower the request, got ${JSON.stringify(limits[kind])}`);
+        const [request, limit] = [requests[kind], limits[kind]];
+        if (typeof request !== "string" || typeof limit !== "string") {
+            continue;
+        }
+        const [requested, limited] = [parseQuantity(request), parseQuantity(limit)];
+        if (requested !== undefined && limited !== undefined && limited < requested) {
+            ctx.add(`resources.limits.${kind}`, `must be >= the request (${request}): raise the limit or lower the request, got ${JSON.stringify(limit)}`);
         }
     }
 }
 
-function checkScaling(args: RustServiceArgs, ctx: Ctx): void {
-    const scaling = args.autoscaling;
-    if (scaling && Number.isInteger(scaling.minReplicas) && Number.isInteger(scaling.maxReplicas) && scaling.minReplicas > scaling.maxReplicas) {
-        ctx.add("autoscaling.minReplicas", `must be <= \`autoscaling.maxReplicas\` (${scaling.maxReplicas}), got ${scaling.minReplicas}`);
+function checkAutoscaling(args: RustServiceArgs, ctx: Ctx): void {
+    const scaling = record(args.autoscaling);
+    if (scaling && Number.isInteger(scaling.minReplicas) && Number.isInteger(scaling.maxReplicas) && Number(scaling.minReplicas) > Number(scaling.maxReplicas)) {
+        ctx.add("autoscaling.minReplicas", `must be <= ${ctx.name("autoscaling.maxReplicas")} (${scaling.maxReplicas}), got ${scaling.minReplicas}`);
     }
-    const settings = resolveSettings(args.settings);
-    const drain = settings.drainDelaySeconds + settings.shutdownDeadlineSeconds;
+}
+
+function checkGracePeriod(args: RustServiceArgs, ctx: Ctx): void {
+    const settings = record(args.settings ?? {});
     const grace = args.terminationGracePeriodSeconds;
-    if (typeof grace === "number" && Number.isFinite(drain) && grace <= drain) {
+    if (!settings || typeof grace !== "number") {
+        return;
+    }
+    const { drainDelaySeconds, shutdownDeadlineSeconds } = resolveSettings(settings);
+    const drain = drainDelaySeconds + shutdownDeadlineSeconds;
+    if (Number.isFinite(drain) && grace <= drain) {
         ctx.add(
             "terminationGracePeriodSeconds",
-            `must be longer than \`settings.drainDelaySeconds\` + \`settings.shutdownDeadlineSeconds\` (${drain}s), or Kubernetes kills pods mid-drain: raise it or leave it unset, got ${grace}`,
+            `must be longer than ${ctx.name("settings.drainDelaySeconds")} + ${ctx.name("settings.shutdownDeadlineSeconds")} (${drain}s), or Kubernetes kills pods mid-drain: raise it or leave it unset, got ${grace}`,
         );
     }
 }
@@ -281,12 +333,15 @@ const BUILT_IN_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node
 function checkNamespace(args: RustServiceArgs, ctx: Ctx): void {
     const namespace = args.namespace ?? DEFAULTS.namespace;
     if (args.createNamespace === true && BUILT_IN_NAMESPACES.includes(namespace)) {
-        ctx.add("createNamespace", `cannot create the built-in namespace ${JSON.stringify(namespace)}, which every cluster already has: set it to false or choose another \`namespace\``);
+        ctx.add(
+            "createNamespace",
+            `cannot create the built-in namespace ${JSON.stringify(namespace)}, which every cluster already has: set it to false or choose another ${ctx.name("namespace")}`,
+        );
     }
 }
 
 function checkLabels(args: RustServiceArgs, ctx: Ctx): void {
-    for (const [key, value] of Object.entries(args.labels ?? {})) {
+    for (const [key, value] of Object.entries(record(args.labels) ?? {})) {
         if (OWNED_LABEL_KEYS.includes(key)) {
             ctx.add(`labels.${key}`, "is set by the component (it is part of the selector): remove it");
         } else if (!LABEL_KEY.test(key) || key.split("/").pop()!.length > 63) {
@@ -307,14 +362,15 @@ function describe(value: unknown): string {
 
 /**
  * Every problem with `name` and `args`, in one pass (an empty list means valid). Pure apart from
- * checking that the build context and Dockerfile exist. Secret values are never echoed.
+ * checking that the build context and Dockerfile exist. Secret values are never echoed. `name` says
+ * how messages refer to other fields (the stack config names its keys instead of arg paths).
  */
-export function rustServiceArgsProblems(name: string, args: RustServiceArgs): ArgsProblem[] {
+export function rustServiceArgsProblems(name: string, args: RustServiceArgs, fieldName: Namer = argPath): ArgsProblem[] {
     const problems: ArgsProblem[] = [];
-    const ctx: Ctx = { add: (p, message) => problems.push({ path: p, message }) };
+    const ctx: Ctx = { add: (p, message) => problems.push({ path: p, message }), name: fieldName };
     checkNames(name, ctx);
 
-    const parsed = argsSchema.safeParse(args ?? {}, { reportInput: true });
+    const parsed = argsSchema(fieldName).safeParse(args ?? {}, { reportInput: true });
     if (!parsed.success) {
         for (const issue of parsed.error.issues) {
             const p = issue.path.map(String).join(".");
@@ -331,17 +387,15 @@ export function rustServiceArgsProblems(name: string, args: RustServiceArgs): Ar
             ctx.add(p === "" ? "args" : p, message);
         }
     }
-    // Cross-field checks run even when some fields are mistyped, so every problem is reported at once;
-    // a check that trips over a mistyped field is skipped, and a field reported once is not reported again.
+    // Cross-field checks run even when some fields are invalid, so every problem is reported at once.
+    // They read a field only when it has the type they expect (the schema reports it otherwise), and a
+    // field reported once is not reported again.
     const typed = new Set(problems.map((p) => p.path));
     const reported = (p: string) => [...typed].some((t) => p === t || p.startsWith(`${t}.`));
-    const crossCtx: Ctx = { add: (p, message) => reported(p) || problems.push({ path: p, message }) };
-    for (const check of [checkImageSource, checkEnv, checkNamespace, checkResources, checkScaling, checkLabels]) {
-        try {
-            check(args ?? {}, crossCtx);
-        } catch {
-            // The type problem that caused this is already reported.
-        }
+    const crossCtx: Ctx = { add: (p, message) => reported(p) || problems.push({ path: p, message }), name: fieldName };
+    const all = record(args ?? {}) ?? {};
+    for (const check of [checkImageSource, checkEnv, checkNamespace, checkResources, checkAutoscaling, checkGracePeriod, checkLabels]) {
+        check(all as RustServiceArgs, crossCtx);
     }
     return problems;
 }

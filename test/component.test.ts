@@ -5,6 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RUST_SERVICE_TYPE, RustService, RustServiceArgs } from "../components";
+import { containerSecurityContext, podSecurityContext } from "../components/podSpec";
 import {
     MOCK_ACCOUNT,
     MOCK_ECR_PASSWORD,
@@ -371,17 +372,10 @@ describe("pod", () => {
     it("runs as uid/gid 65532 under the restricted Pod Security Standard", async () => {
         const { mocks } = await deploy();
         const spec = podSpec(mocks);
-        expect(spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } });
-        expect(container(mocks).securityContext).toEqual({
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            readOnlyRootFilesystem: true,
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            runAsGroup: 65532,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-        });
+        // The values themselves are asserted on the pure builders in test/podSpec.test.ts.
+        expect(spec.securityContext).toEqual(podSecurityContext());
+        expect(container(mocks).securityContext).toEqual(containerSecurityContext());
+        expect(spec.securityContext.runAsUser).toBe(65532);
         expect(spec.hostNetwork ?? false).toBe(false);
         expect(spec.automountServiceAccountToken).toBe(false);
         expect(inputs(mocks.get(T.serviceAccount)).automountServiceAccountToken).toBe(false);
@@ -522,6 +516,26 @@ describe("preview", () => {
         // `isKnown` is internal to Output (no public API tells a preview unknown apart).
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         expect(await (component.imageRef as any).isKnown).toBe(false);
+    });
+});
+
+describe("build on preview", () => {
+    const ci = process.env.CI;
+    afterEach(() => (ci === undefined ? delete process.env.CI : (process.env.CI = ci)));
+
+    it.each<[string, boolean | undefined, string | undefined, boolean]>([
+        ["asked to", true, undefined, true],
+        ["told not to, even in CI", false, "true", false],
+        ["left to the default in CI (CI=true)", undefined, "true", true],
+        ["left to the default outside CI", undefined, undefined, false],
+    ])("builds the image during a preview when %s", async (_description, buildOnPreview, ciValue, expected) => {
+        if (ciValue === undefined) {
+            delete process.env.CI;
+        } else {
+            process.env.CI = ciValue;
+        }
+        const { mocks } = await deploy({ build: { context, buildOnPreview } }, { preview: true });
+        expect(inputs(mocks.get(T.image)).buildOnPreview).toBe(expected);
     });
 });
 

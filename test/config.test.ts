@@ -2,8 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { DEFAULTS, DEFAULT_RESOURCES, DEFAULT_SETTINGS } from "../components";
-import { CONFIG_KEYS, PROJECT, StackConfig, StackConfigError, configKeyForArg, loadStackConfig, parseStackConfig, projectConfigDefaults } from "../config";
+import { DEFAULTS, DEFAULT_RESOURCES } from "../components/args";
+import { DEFAULT_SETTINGS } from "../components/helpers";
+import { CONFIG_KEYS, PROJECT, StackConfig, StackConfigError, configKeyForArg, loadStackConfig, parseStackConfig } from "../config";
 import { RecordingMocks, isWrappedSecret, unwrapSecrets } from "./mocks";
 
 const root = path.join(__dirname, "..");
@@ -45,9 +46,9 @@ describe("Pulumi.yaml", () => {
         expect(typeof project.description).toBe("string");
     });
 
-    it("declares exactly the keys config.ts reads, with the same types", () => {
-        const declared = Object.fromEntries(Object.entries(project.config as Record<string, { type: string }>).map(([key, spec]) => [key, spec.type]));
-        expect(declared).toEqual(CONFIG_KEYS);
+    it("declares exactly the keys config.ts reads, with the same types and defaults", () => {
+        const declared = Object.fromEntries(Object.entries(project.config as Record<string, { type: string; default: unknown }>).map(([key, spec]) => [key, [spec.type, spec.default]]));
+        expect(declared).toEqual(Object.fromEntries(Object.entries(CONFIG_KEYS).map(([key, spec]) => [key, [spec.type, spec.default]])));
     });
 
     it("gives every key a description and a default of its type (a key without one would be required)", () => {
@@ -66,7 +67,7 @@ describe("Pulumi.yaml", () => {
     });
 
     it("uses the component's own defaults where both have one", () => {
-        const d = projectConfigDefaults();
+        const d = Object.fromEntries(Object.entries(project.config as Record<string, { default: unknown }>).map(([key, spec]) => [key, spec.default]));
         expect({
             appName: d.appName,
             replicas: d.replicas,
@@ -239,7 +240,57 @@ describe("parseStackConfig", () => {
     });
 });
 
+describe("one declaration per key", () => {
+    const localStack = parseYaml(fs.readFileSync(path.join(root, "Pulumi.local.yaml"), "utf8"));
+
+    it("accepts the local stack with a prebuilt image from its own registry, as the end-to-end tests run it", () => {
+        const raw = { ...projectKeys(localStack), image: `localhost:5001/rust-service@sha256:${digest}` };
+        expect(problemsOf(raw)).toEqual([]);
+        const { args } = parseStackConfig(raw);
+        expect(args.build).toBeUndefined();
+        expect(args.repository).toBeUndefined();
+        expect(args.registry).toMatchObject({ server: "localhost:5001", repository: "rust-service" });
+    });
+
+    it.each<[string, Record<string, unknown>, boolean | undefined]>([
+        ["auto (the default) to the component's CI rule", {}, undefined],
+        ["true", { buildOnPreview: "true" }, true],
+        ["false", { buildOnPreview: "false" }, false],
+    ])("passes buildOnPreview %s", (_description, raw, expected) => {
+        expect(parseStackConfig(raw).args.build?.buildOnPreview).toBe(expected);
+    });
+
+    it.each<[string, Record<string, unknown>, string]>([
+        ["a buildOnPreview that is not auto/true/false", { buildOnPreview: "yes" }, '`rust-service:buildOnPreview` must be one of auto, true, false, got "yes"'],
+        ["a log filter the service refuses at start-up", { logLevel: "verbose" }, '`rust-service:logLevel` must be a level (trace, debug, info, warn, error, off) or tracing filter directives such as `info,rust_service=debug` (the service refuses to start otherwise), got "verbose"'],
+        ["a KMS key that is not an ARN", { kmsKeyArn: "my-key" }, "`rust-service:kmsKeyArn` must be a KMS key ARN"],
+        ["an ECR setting with another registry, naming the key that was set", { registryServer: "127.0.0.1:5000", registryRepository: "api", forceDelete: "true" }, "`rust-service:forceDelete` configures the ECR repository the component creates, which it does not with `rust-service:existingRepositoryUrl` or `rust-service:registryServer`: remove it"],
+        ["a registry URL for ECR, pointing at the generic registry keys", { existingRepositoryUrl: "ghcr.io/acme/api" }, "for another registry use `rust-service:registryServer`"],
+    ])("rejects %s", (_description, raw, expected) => {
+        expect(problemsOf(raw).join("\n")).toContain(expected);
+    });
+
+    it.each(["info", "info,tower_http=debug", "warn,access=off"])("accepts the log filter %j", (logLevel) => {
+        expect(problemsOf({ logLevel })).toEqual([]);
+    });
+
+    it("treats a key set to its default like an unset one, since the engine passes Pulumi.yaml's defaults as values", () => {
+        const { args } = parseStackConfig({ image: `ghcr.io/acme/api@sha256:${digest}`, platform: "linux/amd64", scanOnPush: "true" });
+        expect(args.build).toBeUndefined();
+        expect(args.repository).toBeUndefined();
+    });
+});
+
 describe("configKeyForArg", () => {
+    it("names the keys an arg object's set fields come from, or all of them", () => {
+        expect(configKeyForArg("repository", { repository: { forceDelete: true, keepLastImages: 3 } })).toBe("rust-service:forceDelete/keepLastImages");
+        expect(configKeyForArg("repository")).toBe(
+            "rust-service:repositoryName/imageTagMutability/scanOnPush/kmsKeyArn/forceDelete/untaggedImageExpiryDays/keepLastImages/repositoryTags",
+        );
+        expect(configKeyForArg("build")).toBe("rust-service:buildContext");
+        expect(configKeyForArg("registry")).toBe("rust-service:registryServer");
+    });
+
     it.each([
         ["settings.port", "rust-service:port"],
         ["resources.limits.memory", "rust-service:memoryLimit"],

@@ -1,30 +1,27 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { bundledServiceContext } from "../components/args";
+import { buildFingerprint, contextFilter, isIgnored, mayReincludeBelow } from "../components/contextHash";
 import {
     DEFAULT_SETTINGS,
     DIGEST_PINNED_IMAGE,
     DNS1035_LABEL,
     DNS1123_LABEL,
     ENV_VAR_NAME,
-    buildFingerprint,
     buildLabels,
-    bundledServiceContext,
     checksumOf,
     defaultTerminationGracePeriod,
-    dockerignorePatternToRegExp,
     imageRepository,
-    isIgnored,
     lifecyclePolicyDocument,
-    mayReincludeBelow,
-    parseDockerignore,
     parseEcrRepositoryUrl,
     parseEnvPairs,
     parseQuantity,
     registryHost,
     resolveSettings,
     settingsEnv,
-} from "../components";
+    settingsFromEnvFile,
+} from "../components/helpers";
 
 describe("parseQuantity", () => {
     it.each([
@@ -150,6 +147,26 @@ describe("settings", () => {
         ]);
     });
 
+    it("takes its defaults from the service's defaults.env, which the service's own tests check against its code", () => {
+        const file = fs.readFileSync(path.join(__dirname, "..", "service", "defaults.env"), "utf8");
+        expect(DEFAULT_SETTINGS).toEqual({
+            port: 8080,
+            logLevel: "info",
+            greeting: "Hello from rust-service",
+            drainDelaySeconds: 5,
+            shutdownDeadlineSeconds: 20,
+            requestTimeoutSeconds: 10,
+            bodyLimitBytes: 1048576,
+        });
+        expect(settingsFromEnvFile(file)).toEqual(DEFAULT_SETTINGS);
+    });
+
+    it("reads settings from NAME=value lines and names a missing variable", () => {
+        const lines = settingsEnv(resolveSettings({ port: 9000, greeting: "a=b" })).map(({ name, value }) => `${name}=${value}`);
+        expect(settingsFromEnvFile(`# comment\n${lines.join("\n")}\n`)).toEqual({ ...DEFAULT_SETTINGS, port: 9000, greeting: "a=b" });
+        expect(() => settingsFromEnvFile(lines.slice(1).join("\n"))).toThrow("PORT is missing from the service's defaults");
+    });
+
     it.each([
         [{}, 30],
         [{ drainDelaySeconds: 0, shutdownDeadlineSeconds: 0 }, 5],
@@ -198,6 +215,8 @@ describe("lifecyclePolicyDocument", () => {
 });
 
 describe(".dockerignore matching", () => {
+    // Docker's pattern syntax is Go's filepath.Match plus `**`, where `[!ab]` is a class of '!', 'a'
+    // and 'b' (Go negates with `^`), so it matches "a.txt".
     it.each([
         ["*.md", "README.md", true],
         ["*.md", "docs/README.md", false],
@@ -212,18 +231,20 @@ describe(".dockerignore matching", () => {
         ["file?.txt", "file1.txt", true],
         ["file?.txt", "file10.txt", false],
         ["[ab].txt", "a.txt", true],
-        ["[!ab].txt", "a.txt", false],
+        ["[^ab].txt", "a.txt", false],
+        ["[!ab].txt", "a.txt", true],
         ["a.b", "axb", false],
+        ["README.md", "readme.md", false],
     ])("%j matches %j: %s", (pattern, file, expected) => {
-        expect(isIgnored(parseDockerignore(pattern), file)).toBe(expected);
+        expect(isIgnored(contextFilter(pattern), file)).toBe(expected);
     });
 
     it("lets the last matching rule win, so '!' re-includes", () => {
-        const rules = parseDockerignore("# build output\n*.log\n!keep.log\n\n  ");
-        expect(rules).toHaveLength(2);
-        expect(isIgnored(rules, "a.log")).toBe(true);
-        expect(isIgnored(rules, "keep.log")).toBe(false);
-        expect(isIgnored(rules, "src/main.rs")).toBe(false);
+        const filter = contextFilter("# build output\n*.log\n!keep.log\n\n  ");
+        expect(filter.reincludes).toEqual(["keep.log"]);
+        expect(isIgnored(filter, "a.log")).toBe(true);
+        expect(isIgnored(filter, "keep.log")).toBe(false);
+        expect(isIgnored(filter, "src/main.rs")).toBe(false);
     });
 
     it.each([
@@ -235,11 +256,7 @@ describe(".dockerignore matching", () => {
         ["target/\n!**/keep", "target/debug", true],
         ["target/", "target", false],
     ])("with rules %j, a '!' rule may re-include below %j: %s", (text, dir, expected) => {
-        expect(mayReincludeBelow(parseDockerignore(text), dir)).toBe(expected);
-    });
-
-    it("escapes regular-expression characters", () => {
-        expect(dockerignorePatternToRegExp("a+b(c)").test("a+b(c)")).toBe(true);
+        expect(mayReincludeBelow(contextFilter(text), dir)).toBe(expected);
     });
 });
 

@@ -1,5 +1,6 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { ProviderFacts, ProviderMocks } from "../scripts/plan/mocks";
 
 /** AWS account the mocked ECR lives in. */
 export const MOCK_ACCOUNT = "123456789012";
@@ -37,58 +38,53 @@ export function mockDigest(imageName: string): string {
     return `sha256:${createHash("sha256").update(imageName).digest("hex")}`;
 }
 
+/** Concrete answers for what only a provider knows, so tests can assert on them. */
+const TEST_FACTS: ProviderFacts = {
+    // Kubernetes auto-naming: a new name whenever the object is (re)created with other inputs.
+    autoName: (logicalName, inputs) => `${logicalName}-${shortHash(inputs)}`,
+    id: (logicalName) => `${logicalName}-id`,
+    ecrRepository: (name) => ({
+        registryId: MOCK_ACCOUNT,
+        repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${name}`,
+        arn: `arn:aws:ecr:${MOCK_REGION}:${MOCK_ACCOUNT}:repository/${name}`,
+    }),
+    imageDigest: mockDigest,
+    ecrToken: (registryId) => ({
+        password: MOCK_ECR_PASSWORD,
+        authorizationToken: Buffer.from(`AWS:${MOCK_ECR_PASSWORD}`).toString("base64"),
+        proxyEndpoint: `https://${registryId ?? MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com`,
+        expiresAt: "2099-01-01T00:00:00Z",
+        id: MOCK_REGION,
+    }),
+    callerIdentity: () => ({ accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/test`, userId: "AIDTEST", id: MOCK_ACCOUNT }),
+    region: MOCK_REGION,
+};
+
 /**
- * Mocks that record every resource and invoke and answer like the providers would: ECR
- * repository URLs, image digests and Kubernetes auto-names. In preview mode they return only
- * the inputs, so provider-computed outputs stay unknown, as in a real `pulumi preview`.
+ * The plan's provider mocks with concrete answers, recording every resource and invoke. In preview
+ * mode they return only the inputs, so provider-computed outputs stay unknown, as in a real
+ * `pulumi preview`. A call the mocks do not know fails the test.
  */
-export class RecordingMocks implements pulumi.runtime.Mocks {
+export class RecordingMocks extends ProviderMocks {
     readonly resources: Registered[] = [];
     readonly invokes: Invoked[] = [];
 
-    constructor(private readonly preview = false) {}
-
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider || undefined });
-        const id = `${args.name}-id`;
-        if (this.preview) {
-            return { id, state: args.inputs };
-        }
-        const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === "aws:ecr/repository:Repository") {
-            const repoName = (args.inputs.name as string | undefined) ?? `${args.name}-${shortHash(args.name).slice(0, 7)}`;
-            Object.assign(state, {
-                name: repoName,
-                registryId: MOCK_ACCOUNT,
-                repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${repoName}`,
-                arn: `arn:aws:ecr:${MOCK_REGION}:${MOCK_ACCOUNT}:repository/${repoName}`,
-            });
-        } else if (args.type === "docker:index/image:Image") {
-            const imageName = args.inputs.imageName as string;
-            const repo = imageName.slice(0, imageName.lastIndexOf(":"));
-            Object.assign(state, { repoDigest: `${repo}@${mockDigest(imageName)}`, baseImageName: imageName });
-        } else if (args.type.startsWith("kubernetes:")) {
-            // Kubernetes auto-naming: a new name whenever the object is (re)created with other inputs.
-            const metadata = (args.inputs.metadata ?? {}) as Record<string, unknown>;
-            state.metadata = { ...metadata, name: metadata.name ?? `${args.name}-${shortHash(args.inputs)}` };
-        }
-        return { id, state };
+    constructor(private readonly preview = false) {
+        super(TEST_FACTS, {
+            unknownCall: (args) => {
+                throw new Error(`unexpected invoke ${args.token}`);
+            },
+        });
     }
 
-    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider || undefined });
+        return this.preview ? { id: `${args.name}-id`, state: args.inputs } : super.newResource(args);
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
         this.invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider || undefined });
-        if (args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken") {
-            const registryId = (args.inputs.registryId as string | undefined) ?? MOCK_ACCOUNT;
-            return {
-                userName: "AWS",
-                password: MOCK_ECR_PASSWORD,
-                authorizationToken: Buffer.from(`AWS:${MOCK_ECR_PASSWORD}`).toString("base64"),
-                proxyEndpoint: `https://${registryId}.dkr.ecr.${MOCK_REGION}.amazonaws.com`,
-                expiresAt: "2099-01-01T00:00:00Z",
-                id: MOCK_REGION,
-            };
-        }
-        throw new Error(`unexpected invoke ${args.token}`);
+        return super.call(args);
     }
 
     /** Resources of a type (e.g. `kubernetes:apps/v1:Deployment`). */

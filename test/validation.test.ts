@@ -2,7 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { RustServiceArgs, assertValidRustServiceArgs, formatProblems, rustServiceArgsProblems } from "../components";
+import { RustServiceArgs } from "../components";
+import { assertValidRustServiceArgs, formatProblems, rustServiceArgsProblems } from "../components/validation";
 
 let context: string;
 
@@ -75,6 +76,12 @@ const BAD: [string, RustServiceArgs, string, string][] = [
     ["a label value with a space", { labels: { team: "pay ments" } }, "labels.team", "must be a label value"],
     ["a misspelt field", { replica: 3 } as RustServiceArgs, "args", "has unknown field(s) `replica`"],
     ["a misspelt nested field", { settings: { prot: 8080 } } as unknown as RustServiceArgs, "settings", "has unknown field(s) `prot`"],
+    ["a KMS key that is not an ARN", { repository: { kmsKeyArn: "my-key" } }, "repository.kmsKeyArn", "must be a KMS key ARN"],
+    ["a KMS key that is a number", { repository: { kmsKeyArn: 42 as unknown as string } }, "repository.kmsKeyArn", "must be a KMS key ARN"],
+    ["a registry username that is a number", { registry: { server: "127.0.0.1:5000", repository: "api", username: 7 as unknown as string, password: "p" } }, "registry.username", "must be a string or a pulumi.Output<string>"],
+    ["a registry password that is an object", { registry: { server: "127.0.0.1:5000", repository: "api", username: "ci", password: {} as unknown as string } }, "registry.password", "must be a string or a pulumi.Output<string>"],
+    ["a log filter the service rejects", { settings: { logLevel: "verbose" } }, "settings.logLevel", "must be a level (trace, debug, info, warn, error, off) or tracing filter directives"],
+    ["buildOnPreview that is not a boolean", { build: { buildOnPreview: "yes" as unknown as boolean } }, "build.buildOnPreview", "must be true or false"],
 ];
 
 describe("rustServiceArgsProblems", () => {
@@ -139,6 +146,33 @@ describe("rustServiceArgsProblems", () => {
             resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } },
         });
         expect(problems.map((p) => p.path).sort()).toEqual(["env.BAD-NAME", "replicas", "resources.limits.memory", "secretEnv.SHARED", "settings.port"]);
+    });
+
+    it("runs every cross-field check on the fields that have the right type when others do not", () => {
+        const problems = rustServiceArgsProblems("api", {
+            build: { context },
+            registry: null as never,
+            secretEnv: "APP_TOKEN=x" as never,
+            env: { APP_TOKEN: "1" },
+            autoscaling: null as never,
+            resources: null as never,
+            labels: { "app.kubernetes.io/name": "other" },
+            terminationGracePeriodSeconds: 10,
+        });
+        expect(problems.map((p) => p.path).sort()).toEqual(["autoscaling", "labels.app.kubernetes.io/name", "registry", "resources", "secretEnv", "terminationGracePeriodSeconds"]);
+    });
+
+    it("accepts a KMS key ARN or alias ARN, and registry credentials as Outputs", () => {
+        const registry = { server: "127.0.0.1:5000", repository: "api", username: pulumi.output("ci"), password: pulumi.secret("pw") };
+        expect(rustServiceArgsProblems("api", { build: { context }, registry })).toEqual([]);
+        for (const kmsKeyArn of ["arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-west-2:123456789012:alias/ecr"]) {
+            expect(rustServiceArgsProblems("api", { build: { context }, repository: { kmsKeyArn } })).toEqual([]);
+        }
+    });
+
+    it("names other fields through the namer it is given", () => {
+        const problems = rustServiceArgsProblems("api", { build: { context }, env: { PORT: "1" } }, (p) => `<${p}>`);
+        expect(problems).toEqual([{ path: "env.PORT", message: "is set by the component from <settings.port>: set that instead" }]);
     });
 
     it("never echoes a secret value in a message", () => {

@@ -3,6 +3,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { autoName, computed, REDACTED } from "./placeholders";
+import { isRecord } from "../../components/helpers";
+import { ProviderFacts, ProviderMocks } from "./mocks";
 import { loadStackConfig, StackConfig } from "./stack-config";
 
 /** A resource the program registered, with its inputs in plain form (see {@link normalize}). */
@@ -52,22 +54,6 @@ export interface EvaluateOptions {
 }
 
 const UNKNOWN = pulumi.runtime.unknownValue;
-const CLUSTER_SCOPED_KINDS = new Set([
-  "Namespace",
-  "ClusterRole",
-  "ClusterRoleBinding",
-  "CustomResourceDefinition",
-  "PersistentVolume",
-  "PriorityClass",
-  "StorageClass",
-  "ValidatingWebhookConfiguration",
-  "MutatingWebhookConfiguration",
-]);
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /**
  * Converts the SDK's wire representation into plain data: secrets are unwrapped (their paths are
  * reported through `onSecret`), unknowns and resource references become readable markers.
@@ -96,89 +82,25 @@ export function normalize(value: unknown, onSecret: (path: string) => void = () 
   );
 }
 
-/** `repo:tag` -> `repo` (a port in `host:5000/repo` is kept). */
-function withoutTag(imageName: string): string {
-  return imageName.replace(/:[\w][\w.-]{0,127}$/, (m, offset: number) =>
-    imageName.lastIndexOf("/") < offset ? "" : m,
-  );
-}
-
-/** Name of the resource a provider reference (`urn::id`) points at. */
-function providerKey(ref: string): string {
-  const parts = ref.split("::");
-  return parts.length >= 4 ? `${parts[2].split("$").pop()}::${parts[3]}` : ref;
-}
-
-/**
- * Mocks that answer like the real providers would, with clearly marked placeholders for what only a
- * provider can know (digests, repository URLs, account ids, random name suffixes) and the redaction
- * marker for provider-issued credentials.
- */
-class PlanMocks implements pulumi.runtime.Mocks {
-  private readonly providerInputs = new Map<string, Record<string, unknown>>();
-
-  constructor(
-    private readonly config: StackConfig,
-    private readonly options: EvaluateOptions,
-  ) {}
-
-  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
-    const inputs = normalize(args.inputs) as Record<string, unknown>;
-    const state: Record<string, unknown> = { ...inputs };
-    if (args.type.startsWith("pulumi:providers:")) {
-      this.providerInputs.set(`${args.type}::${args.name}`, inputs);
-    } else if (args.type.startsWith("kubernetes:")) {
-      const metadata = { ...(isRecord(inputs.metadata) ? inputs.metadata : {}) };
-      metadata.name ??= autoName(args.name);
-      const kind = String(inputs.kind ?? args.type.split(":").pop());
-      if (!CLUSTER_SCOPED_KINDS.has(kind)) {
-        const provider = this.providerInputs.get(providerKey(args.provider ?? ""));
-        metadata.namespace ??= provider?.namespace ?? "default";
-      }
-      state.metadata = metadata;
-    } else if (args.type === "aws:ecr/repository:Repository") {
-      state.name ??= autoName(args.name);
-      state.repositoryUrl = computed("ECR repository URL");
-      state.registryId = computed("AWS account id");
-      state.arn = computed("ECR repository ARN");
-    } else if (args.type === "docker:index/image:Image") {
-      const base = withoutTag(String(inputs.imageName ?? args.name));
-      state.repoDigest = `${base}@${computed("image digest")}`;
-      state.baseImageName = base;
-      const registry = isRecord(inputs.registry) ? inputs.registry : {};
-      state.registryServer = registry.server ?? "";
-    } else if (args.type === "pulumi:pulumi:StackReference") {
-      const name = String(inputs.name ?? args.name);
-      state.outputs = this.options.stackOutputs?.[name] ?? {};
-      state.secretOutputNames = [];
-    }
-    return { id: args.id || (args.custom === false ? undefined : computed("id")), state };
-  }
-
-  call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
-    const inputs = normalize(args.inputs) as Record<string, unknown>;
-    switch (args.token) {
-      case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-        return {
-          ...inputs,
-          registryId: inputs.registryId ?? computed("AWS account id"),
-          userName: "AWS",
-          password: REDACTED,
-          authorizationToken: REDACTED,
-          proxyEndpoint: `https://${computed("ECR registry host")}`,
-          expiresAt: computed("token expiry (12 hours)"),
-          id: computed("id"),
-        };
-      case "aws:index/getCallerIdentity:getCallerIdentity":
-        return { accountId: computed("AWS account id"), arn: computed("caller ARN"), userId: computed("caller id"), id: computed("id") };
-      case "aws:index/getRegion:getRegion": {
-        const region = this.config.values["aws:region"] ?? computed("AWS region");
-        return { name: region, region, id: region };
-      }
-      default:
-        return { ...inputs };
-    }
-  }
+/** The plan's answers to what only a provider knows: marked placeholders, and redacted credentials. */
+function planFacts(config: StackConfig): ProviderFacts {
+  const region = config.values["aws:region"] ?? computed("AWS region");
+  return {
+    autoName: (logicalName) => autoName(logicalName),
+    id: () => computed("id"),
+    ecrRepository: () => ({ repositoryUrl: computed("ECR repository URL"), registryId: computed("AWS account id"), arn: computed("ECR repository ARN") }),
+    imageDigest: () => computed("image digest"),
+    ecrToken: (registryId) => ({
+      registryId: registryId ?? computed("AWS account id"),
+      password: REDACTED,
+      authorizationToken: REDACTED,
+      proxyEndpoint: `https://${computed("ECR registry host")}`,
+      expiresAt: computed("token expiry (12 hours)"),
+      id: computed("id"),
+    }),
+    callerIdentity: () => ({ accountId: computed("AWS account id"), arn: computed("caller ARN"), userId: computed("caller id"), id: computed("id") }),
+    region,
+  };
 }
 
 interface MockRequest {
@@ -218,7 +140,11 @@ export function programEntry(projectDir: string): string {
 export async function evaluateProgram(projectDir: string, stack: string, options: EvaluateOptions = {}): Promise<Evaluation> {
   const config = loadStackConfig(projectDir, stack, options.configFile);
   pulumi.runtime.setAllConfig(config.values, config.secretKeys);
-  await pulumi.runtime.setMocks(new PlanMocks(config, options), config.project, stack, false);
+  const mocks = new ProviderMocks(planFacts(config), {
+    echo: (inputs) => normalize(inputs) as Record<string, unknown>,
+    stackOutputs: options.stackOutputs,
+  });
+  await pulumi.runtime.setMocks(mocks, config.project, stack, false);
 
   const resources: RecordedResource[] = [];
   const calls: RecordedCall[] = [];

@@ -1,5 +1,7 @@
 import { stringify } from "yaml";
 import type { Evaluation, RecordedResource } from "./evaluate";
+import { isRecord } from "../../components/helpers";
+import { shortUrn } from "./mocks";
 import { REDACTED } from "./placeholders";
 
 /** A rendered plan: file path (relative, `/`-separated) -> content. */
@@ -16,10 +18,6 @@ const HEADER = [
   "# <computed: ...> marks a value only a provider knows; <redacted secret> marks a secret.",
 ].join("\n");
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** Deep copy with every mapping's keys sorted, so output never depends on registration order. */
 export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -34,13 +32,6 @@ export function sortKeys(value: unknown): unknown {
 function toYaml(value: unknown, header?: string): string {
   const body = stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
   return header ? `${header}\n${body}` : body;
-}
-
-/** `type::name` of a URN, or "" for none. */
-function shortUrn(urn: string): string {
-  if (!urn) return "";
-  const parts = urn.split("::");
-  return parts.length >= 4 ? `${parts[2].split("$").pop()}::${parts[3]}` : urn;
 }
 
 function isKubernetesObject(r: RecordedResource): boolean {

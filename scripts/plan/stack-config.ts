@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { isRecord } from "../../components/helpers";
 import { REDACTED } from "./placeholders";
 
 /** Config for one stack, in the form the Pulumi language host hands to a program. */
@@ -18,10 +19,6 @@ export interface StackConfig {
 type Yaml = unknown;
 
 const SCHEMA_FIELDS = new Set(["type", "default", "value", "description", "secret", "items"]);
-
-function isRecord(v: Yaml): v is Record<string, Yaml> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function isSecure(v: Yaml): boolean {
   return isRecord(v) && Object.keys(v).length === 1 && typeof v.secure === "string";

@@ -216,3 +216,46 @@ fn the_worker_count_is_the_setting_or_the_available_cpus() {
         std::thread::available_parallelism().expect("known on Linux")
     );
 }
+
+/// Non-comment lines of a fixture file, split at the first `sep`.
+fn table(text: &str, sep: char) -> Vec<(&str, &str)> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .map(|line| line.split_once(sep).expect("every line has a separator"))
+        .collect()
+}
+
+#[test]
+fn defaults_env_lists_exactly_the_built_in_defaults() {
+    let vars = table(include_str!("../defaults.env"), '=');
+
+    let config = parse(&vars).expect("the defaults are valid");
+
+    assert_eq!(config, Config::default());
+    let names: Vec<&str> = vars.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        names,
+        [
+            "PORT",
+            "LOG_LEVEL",
+            "GREETING",
+            "DRAIN_DELAY_SECONDS",
+            "SHUTDOWN_DEADLINE_SECONDS",
+            "REQUEST_TIMEOUT_SECONDS",
+            "BODY_LIMIT_BYTES",
+        ]
+    );
+}
+
+#[test]
+fn log_filters_are_accepted_or_rejected_as_the_shared_table_says() {
+    for (verdict, value) in table(include_str!("log_filters.txt"), '\t') {
+        let accepted = parse(&[("LOG_LEVEL", value)]).is_ok();
+
+        assert_eq!(
+            (value, accepted),
+            (value, verdict == "accept"),
+            "LOG_LEVEL={value:?}"
+        );
+    }
+}

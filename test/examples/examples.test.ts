@@ -73,7 +73,7 @@ function resources(plan: string): Yaml[] {
 
 describe("the component as a package", () => {
   it("builds JavaScript and declarations for components/ into dist/", () => {
-    expect(fs.readFileSync(path.join(repoRoot, "dist", "index.d.ts"), "utf8")).toContain('export * from "./rustService";');
+    expect(fs.readFileSync(path.join(repoRoot, "dist", "index.d.ts"), "utf8")).toContain('export { RUST_SERVICE_TYPE, RustService } from "./rustService";');
     expect(fs.readFileSync(path.join(repoRoot, "dist", "rustService.d.ts"), "utf8")).toMatch(/export declare class RustService extends pulumi\.ComponentResource/);
     expect(fs.existsSync(path.join(repoRoot, "dist", "index.js"))).toBe(true);
   });

@@ -13,7 +13,7 @@ import { constructionRecorder, RecordingMocks, settled, unwrapSecrets } from "..
 class CapturingMocks extends RecordingMocks {
     readonly states = new Map<string, Record<string, unknown>>();
 
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+    newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const result = super.newResource(args);
         this.states.set(`${args.type}::${args.name}`, result.state);
         return result;

@@ -100,6 +100,13 @@ describe("workflow policy", () => {
     }
   });
 
+  it("builds the image in the preview (buildOnPreview), so a pull request that breaks the build fails it", () => {
+    const action = step(workflows["pull-request.yml"].jobs.preview, "pulumi/actions@");
+    expect(parse(String(action.with["config-map"]))).toEqual({ buildOnPreview: { value: "true", secret: false } });
+    const project = parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8"));
+    expect(project.config.buildOnPreview).toMatchObject({ type: "string", default: "auto" });
+  });
+
   it("renders the credential-free plan for every stack file in the repository, without secrets", () => {
     const plan = workflows["pull-request.yml"].jobs.plan;
     const stackFiles = fs.readdirSync(repoRoot).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f));
