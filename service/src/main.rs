@@ -6,13 +6,10 @@
 #![forbid(unsafe_code)]
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::num::NonZeroUsize;
 use std::process::ExitCode;
 
-use rust_service::shutdown::Signals;
-use rust_service::{AppState, Config, healthcheck, server, telemetry};
-use tokio::net::TcpListener;
-use tracing::{error, info};
+use rust_service::{Config, healthcheck, server, telemetry};
+use tracing::error;
 
 /// mimalloc rather than glibc's allocator: less CPU for the small blocks every request
 /// allocates and frees (bench/RESULTS.md). The binary chooses; the library leaves it to
@@ -45,54 +42,20 @@ fn serve() -> ExitCode {
         return ExitCode::FAILURE;
     }
 
-    let runtime = match runtime(config.worker_count()) {
+    let runtime = match server::runtime(config.worker_count()) {
         Ok(runtime) => runtime,
         Err(e) => {
             error!(error = %e, "cannot start the async runtime");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    match runtime.block_on(server::run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             error!(error = %message, "exiting");
             ExitCode::FAILURE
         }
     }
-}
-
-/// One worker: a single-threaded runtime, which polls every task on this thread with no
-/// cross-thread queue, work stealing or wake-ups (measured: about 5 % less CPU per request
-/// than a one-worker multi-threaded runtime; bench/RESULTS.md). More: the work-stealing
-/// runtime with that many workers.
-fn runtime(workers: NonZeroUsize) -> std::io::Result<tokio::runtime::Runtime> {
-    if workers.get() == 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers.get())
-            .enable_all()
-            .build()
-    }
-}
-
-async fn run(config: Config) -> Result<(), String> {
-    // Before binding, so a SIGTERM during start-up still drains instead of being lost.
-    let mut signals =
-        Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
-    let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, config.port));
-    let listener = TcpListener::bind(address)
-        .await
-        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-    let shutdown = async move {
-        let signal = signals.recv().await;
-        info!(signal, "shutdown signal received");
-    };
-    server::serve(listener, AppState::new(config), shutdown)
-        .await
-        .map_err(|e| e.to_string())
 }
 
 fn check_health() -> ExitCode {
