@@ -21,6 +21,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type * as k8s from "@pulumi/kubernetes";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { tool, toolchain } from "../cluster/tools";
@@ -107,7 +108,8 @@ export async function openStack(dir: string, stackName: string, options: { sync?
             stackName,
             projectName: PROJECT,
             program: async () => {
-                // The project's own composition root; its exports become the stack outputs.
+                // The project's own composition root; its exports become the stack outputs. A
+                // require, not an import: it must run inside the engine's run, which registers its resources.
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
                 const outputs = require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
                 return { ...outputs };
@@ -164,7 +166,7 @@ export function explainError(message: string, dir: string): string {
 
 /** Why each failing pod of the namespace fails, with the container's last log lines where Kubernetes kept them. */
 export function podFailures(kubectl: string, namespace: string): string[] {
-    let pods: { items: Array<{ metadata: { name: string }; status?: { containerStatuses?: Json[] } }> };
+    let pods: { items: k8s.types.output.core.v1.Pod[] };
     try {
         pods = JSON.parse(execFileSync(kubectl, ["get", "pods", "-n", namespace, "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
     } catch {
@@ -189,9 +191,6 @@ export function podFailures(kubectl: string, namespace: string): string[] {
     }
     return lines;
 }
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 async function run(argv: string[]): Promise<number> {
     const flags = new Set(argv.filter((a) => a.startsWith("--") && !["--dir", "--stack"].includes(a)));

@@ -61,6 +61,7 @@ export function kubectl(args: string[], input?: string): string {
     return execFileSync(tool("kubectl"), ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
 }
 
+// kubectl's JSON output: arbitrary nested API objects, read field by field in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 

@@ -13,6 +13,7 @@ import { repoRoot } from "../harness/docker";
 import {
     E2eStack,
     Json,
+    LoadReport,
     changedSteps,
     clusterDir,
     runScript,
@@ -62,6 +63,15 @@ suite("the local stack on a real engine and cluster", () => {
         kubectlJson(["-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/name=rust-service"]).items.filter(
             (p: Json) => p.status.phase === "Running" && !p.metadata.deletionTimestamp,
         );
+    /** `up` while clients send GETs through the Service; prints and returns what they saw. */
+    const upUnderLoad = async (name: string): Promise<LoadReport> => {
+        const load = startLoad(serviceUrl);
+        const started = Date.now();
+        await stack.ok(["up"]);
+        const report = await load.stop();
+        figure(name, `${((Date.now() - started) / 1000).toFixed(1)} s, ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`);
+        return report;
+    };
     const settledPods = async (): Promise<Json[]> => {
         const want = deployment().spec.replicas;
         let pods: Json[] = [];
@@ -134,11 +144,7 @@ suite("the local stack on a real engine and cluster", () => {
         expect(changed).toContain("ConfigMap replace");
         expect(Object.keys(preview.changes ?? {}).sort()).toEqual(["replace", "same", "update"]);
 
-        const load = startLoad(serviceUrl);
-        const started = Date.now();
-        await stack.ok(["up"]);
-        const report = await load.stop();
-        figure("env-change rollout", `${((Date.now() - started) / 1000).toFixed(1)} s, ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`);
+        const report = await upUnderLoad("env-change rollout");
         expect(report.requests).toBeGreaterThan(100);
         expect(report.errors).toBe(0);
 
@@ -157,11 +163,7 @@ suite("the local stack on a real engine and cluster", () => {
         const preview = await stack.ok(["preview"]);
         expect(changedSteps(preview)).toEqual(["Deployment update"]);
 
-        const load = startLoad(serviceUrl);
-        const started = Date.now();
-        await stack.ok(["up"]);
-        const report = await load.stop();
-        figure("greeting rollout", `${((Date.now() - started) / 1000).toFixed(1)} s, ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`);
+        const report = await upUnderLoad("greeting rollout");
         expect(report.errors).toBe(0);
 
         for (const pod of await settledPods()) {
