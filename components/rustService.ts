@@ -13,6 +13,7 @@ import {
     parseEcrRepositoryUrl,
     registryHost,
     resolveSettings,
+    stackLabelValue,
 } from "./helpers";
 import { podSpec } from "./podSpec";
 import { formatProblems, rustServiceArgsProblems } from "./validation";
@@ -86,7 +87,7 @@ export class RustService extends pulumi.ComponentResource implements RustService
 
         const settings = resolveSettings(args.settings);
         const appName = args.appName ?? DEFAULTS.appName;
-        const { labels, selector } = buildLabels(appName, name, args.labels);
+        const { labels, selector } = buildLabels(appName, name, stackLabelValue(pulumi.getProject(), pulumi.getStack()), args.labels);
 
         const pushed = args.image !== undefined ? prebuilt(args.image) : this.buildAndPush(name, args);
         this.image = pushed.image;
@@ -166,7 +167,9 @@ export class RustService extends pulumi.ComponentResource implements RustService
                     ports: [{ name: "http", port: servicePort, targetPort: "http", protocol: "TCP" }],
                 },
             },
-            { parent: this },
+            // After the Deployment: when a selector change replaces the Deployment, the Service
+            // switches to the new selector only once the new pods are Available, never to an empty set.
+            { parent: this, dependsOn: [this.deployment] },
         );
 
         // maxUnavailable 1 always leaves room for one voluntary eviction, so node drains never deadlock.

@@ -15,6 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { parse } from "yaml";
+import { replaceOwnedDir } from "./lib/ownedDir";
 import { evaluateProgram } from "./plan/evaluate";
 import { renderPlan } from "./plan/render";
 
@@ -49,7 +50,9 @@ async function main(): Promise<void> {
   }
   if (!values.stack) throw new Error(`--stack is required\n${USAGE}`);
   const projectDir = path.resolve(values["project-dir"] ?? ".");
-  const out = path.resolve(values.out ?? path.join("plan", values.stack));
+  const outArg = values.out ?? path.join("plan", values.stack);
+  if (outArg.trim() === "") throw new Error(`--out must name a directory (an empty value would mean the current directory)\n${USAGE}`);
+  const out = path.resolve(outArg);
 
   const configFile = values["config-file"] ? path.resolve(values["config-file"]) : undefined;
   const evaluation = await evaluateProgram(projectDir, values.stack, {
@@ -58,8 +61,10 @@ async function main(): Promise<void> {
   });
   const files = renderPlan(evaluation);
 
-  // Replace the whole directory so files of resources that disappeared do not linger.
-  fs.rmSync(out, { recursive: true, force: true });
+  // Replace the whole directory so files of resources that disappeared do not linger; only a
+  // directory an earlier plan made (its marker file says so) is ever removed.
+  const { removed } = replaceOwnedDir(out, "npm run plan");
+  if (removed > 0) console.error(`replaced the previous plan in ${path.relative(process.cwd(), out) || "."} (${removed} entries)`);
   for (const [file, content] of files) {
     const target = path.join(out, file);
     fs.mkdirSync(path.dirname(target), { recursive: true });

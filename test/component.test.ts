@@ -435,14 +435,19 @@ describe("pod", () => {
         expect(podSpec(strict.mocks).topologySpreadConstraints[0].whenUnsatisfiable).toBe("DoNotSchedule");
     });
 
-    it("labels everything with app.kubernetes.io labels and selects pods by name and instance only", async () => {
+    it("labels everything with app.kubernetes.io labels and selects pods by name, instance and owning stack only", async () => {
         const { mocks } = await deploy({ labels: { team: "payments" } });
         const deployment = inputs(mocks.get(T.deployment));
-        expect(deployment.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "rust-service", "app.kubernetes.io/instance": "api" });
+        expect(deployment.spec.selector.matchLabels).toEqual({
+            "app.kubernetes.io/name": "rust-service",
+            "app.kubernetes.io/instance": "api",
+            "rust-service/stack": "rust-service.dev",
+        });
         expect(deployment.spec.template.metadata.labels).toEqual({
             team: "payments",
             "app.kubernetes.io/name": "rust-service",
             "app.kubernetes.io/instance": "api",
+            "rust-service/stack": "rust-service.dev",
             "app.kubernetes.io/managed-by": "pulumi",
         });
     });
@@ -490,6 +495,11 @@ describe("service, disruption budget and autoscaler", () => {
             expect(inputs(mocks.get(type)).metadata.namespace).toBe("payments");
         }
         expect(await valueOf(component.namespace)).toBe("payments");
+    });
+
+    it("labels the namespace it creates with the owning stack, so another stack's create of it conflicts", async () => {
+        const { mocks } = await deploy({ createNamespace: true, namespace: "payments" });
+        expect(inputs(mocks.get(T.namespace)).metadata.labels["rust-service/stack"]).toBe("rust-service.dev");
     });
 });
 

@@ -9,6 +9,8 @@
 #   bash scripts/cluster/cluster.sh down     stop what `up` started and remove its mounts, interfaces
 #                                            and network state; leaves etcd's data for the next `up`
 #   bash scripts/cluster/cluster.sh status   exit 0 when the API answers and the node is Ready
+#   bash scripts/cluster/cluster.sh preflight  fail at once if `up` could not work here (root, ports);
+#                                            needs no toolchain, so it runs before any build
 #   bash scripts/cluster/cluster.sh reset    down, then delete all cluster data
 #
 # Settings (environment): RUST_SERVICE_CLUSTER_DIR (state; default /var/lib/rust-service-cluster),
@@ -116,13 +118,28 @@ wait_until() {
   done
 }
 
-# port_free PORT -> fails with the owner named when something else listens on 127.0.0.1:PORT.
+PORTS=(2379 2380 6443 10248 10249 10250 10256 10257 10259)
+
+# check_port PORT -> fails with the owner named when a process this script did not start listens on
+# 127.0.0.1:PORT.
 check_port() {
-  local port=$1 owner
+  local port=$1 owner pid name
   owner=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(("[^"]*",pid=[0-9]*' | head -n1 || true)
-  if [[ -n $owner ]]; then
-    die "port $port is taken by ${owner#users:((} (not started by this script): stop it, or run \`bash $0 down\` if it is an older cluster of this project"
-  fi
+  [[ -n $owner ]] || return 0
+  pid=${owner##*pid=}
+  for name in "${PROCESSES[@]}"; do
+    [[ $(pid_of "$name") == "$pid" ]] && return 0
+  done
+  die "port $port is taken by ${owner#users:((} (not started by this script): stop it, or run \`bash $0 down\` if it is an older cluster of this project"
+}
+
+# The checks `up` can make before the toolchain exists, so a machine that cannot run the cluster is
+# told so in a second, not after a half-hour build.
+preflight() {
+  need_root
+  command -v ss >/dev/null || die "needs ss (Debian's iproute2) to check its ports"
+  local port
+  for port in "${PORTS[@]}"; do check_port "$port"; done
 }
 
 pki() {
@@ -403,6 +420,7 @@ up() {
   mkdir -p "$DIR"/{run,log,etcd}
   exec 9>"$DIR/run/lock"
   flock 9
+  preflight
   load_tools
   if api_ready && node_ready && alive kubelet && alive kube-proxy; then
     log "already running (kubeconfig: $DIR/kubeconfig)"
@@ -415,7 +433,7 @@ up() {
     log "clearing what an earlier run left behind"
     down
   fi
-  for port in 2379 2380 6443 10248 10249 10250 10256 10257 10259; do check_port "$port"; done
+  for port in "${PORTS[@]}"; do check_port "$port"; done
   [[ -x /usr/bin/containerd && -x /usr/lib/cni/bridge ]] ||
     die "needs Debian's containerd, runc and containernetworking-plugins: apt-get install containerd runc containernetworking-plugins"
 
@@ -473,13 +491,14 @@ case "${1:-}" in
   up) up ;;
   down) load_tools recorded; down ;;
   status) status ;;
+  preflight) preflight ;;
   reset)
     load_tools recorded
     down
     rm -rf "$DIR"
     ;;
   *)
-    echo "usage: $0 up|down|status|reset" >&2
+    echo "usage: $0 up|down|status|preflight|reset" >&2
     exit 2
     ;;
 esac

@@ -4,7 +4,7 @@
  * the component deploys. The tag is the image ID, so an unchanged build pushes nothing new and the
  * digest, and therefore the Deployment, stays the same.
  */
-import { buildImage, docker, serviceContext } from "../../test/harness/docker";
+import { buildImage, docker, serviceContext } from "../lib/docker";
 
 /** Builds and pushes; resolves with the digest-pinned reference in `<registry>/<repository>`. */
 export async function buildAndPush(registry: string, repository: string, log: (line: string) => void = () => undefined): Promise<string> {

@@ -15,7 +15,7 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { dockerBin, dockerUnavailableReason } from "../../test/harness/docker";
+import { checkBuildKit, dockerBin, dockerUnavailableReason } from "../lib/docker";
 import { tool } from "../cluster/tools";
 import { buildAndPush } from "./image";
 import type { StackResult } from "./stack";
@@ -61,6 +61,94 @@ function checkLayout(): void {
     }
 }
 
+/** The toolchain's cache, as scripts/cluster/toolchain.sh computes it. */
+function toolchainDir(): string {
+    return process.env.RUST_SERVICE_TOOLCHAIN_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? "/root", ".cache"), "rust-service-pulumi", "toolchain");
+}
+
+/** GiB free on the filesystem holding `dir` (or its nearest existing parent). */
+function freeGiB(dir: string): number {
+    let existing = dir;
+    while (!fs.existsSync(existing)) existing = path.dirname(existing);
+    const stats = fs.statfsSync(existing);
+    return (stats.bavail * stats.bsize) / 2 ** 30;
+}
+
+/**
+ * Disk a first run needs, measured on a fresh machine (docs/local.md): the Go module and build
+ * caches plus the toolchain, and Docker's images and build cache plus the cluster's containerd.
+ */
+const DISK_GIB = { toolchainCold: 12, toolchainWarm: 1, docker: 6 };
+
+/** What can be known in the first second: everything that would otherwise fail after the long builds. */
+async function preflight(context: string | undefined): Promise<void> {
+    const problems: string[] = [];
+    const isRoot = process.getuid?.() === 0;
+    const canProvision = isRoot && fs.existsSync("/etc/debian_version");
+    if (!context && !isRoot) {
+        problems.push("the project's own cluster needs root (it runs a kubelet); run as root, or pass `-- --context <kube context>` to use an existing cluster such as kind");
+    }
+    const toolchainWarm = fs.existsSync(toolchainDir()) && fs.readdirSync(toolchainDir()).some((d) => fs.existsSync(path.join(toolchainDir(), d, ".complete")));
+    const needs: [string, number, string][] = [
+        [toolchainDir(), toolchainWarm ? DISK_GIB.toolchainWarm : DISK_GIB.toolchainCold, "the toolchain build (Go caches and binaries)"],
+        [canProvision ? "/var/lib" : localDir, DISK_GIB.docker, "Docker images and the cluster's containers"],
+    ];
+    for (const [dir, gib, what] of needs) {
+        const free = freeGiB(dir);
+        if (free < gib) problems.push(`${dir} has ${free.toFixed(1)} GiB free, and ${what} needs about ${gib} GiB: free some space and run again`);
+    }
+    if (!(await registryAnswers())) {
+        const owner = portOwner(Number(REGISTRY.split(":")[1]));
+        if (owner) problems.push(`port ${REGISTRY} is taken by ${owner}, which is not a registry: stop it, then run again`);
+    }
+    if (!context && isRoot) {
+        try {
+            execFileSync("bash", [clusterScript, "preflight"], { stdio: ["ignore", "ignore", "pipe"] });
+        } catch (error) {
+            problems.push(String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).replace(/^\[cluster\] ERROR: /, "").trim());
+        }
+    }
+    if (!canProvision && dockerUnavailableReason()) {
+        problems.push(`Docker is not running and cannot be installed here (needs root on Debian): start Docker, then run again (${dockerUnavailableReason()})`);
+    }
+    if (problems.length > 0) throw new UserError(`this machine cannot run local:up yet; nothing was started or built:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+}
+
+/** The process listening on a loopback TCP port, as `ss` names it, or undefined when the port is free. */
+function portOwner(port: number): string | undefined {
+    try {
+        const out = execFileSync("ss", ["-Hltnp", `sport = :${port}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+        if (out.trim() === "") return undefined;
+        return /users:\(\("([^"]+)",pid=(\d+)/.exec(out)?.slice(1).join(" pid ") ?? "another process";
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Starts scripts/cluster/toolchain.sh in the background (its progress lines go to the terminal), so
+ * the half-hour cold build overlaps provisioning. Resolves when it has finished; `stop` ends it.
+ */
+function startToolchain(): { done: Promise<void>; stop: () => void } {
+    const child = spawn("bash", [path.join(repoRoot, "scripts", "cluster", "toolchain.sh")], { stdio: ["ignore", "ignore", "inherit"], detached: true });
+    const done = new Promise<void>((resolve, reject) => {
+        child.on("error", reject);
+        child.on("exit", (code) => (code === 0 ? resolve() : reject(new UserError(`the toolchain build failed (exit ${code}); its lines above name the log`))));
+    });
+    // Handled where it is awaited; this keeps an early failure elsewhere from also reporting it.
+    done.catch(() => undefined);
+    const stop = () => {
+        if (child.exitCode === null && child.pid) {
+            try {
+                process.kill(-child.pid, "SIGTERM");
+            } catch {
+                // Already gone.
+            }
+        }
+    };
+    return { done, stop };
+}
+
 async function registryAnswers(): Promise<boolean> {
     try {
         return (await fetch(`http://${REGISTRY}/v2/`, { signal: AbortSignal.timeout(2_000) })).ok;
@@ -80,13 +168,9 @@ async function ensureDockerAndRegistry(): Promise<void> {
         });
         return;
     }
-    const reason = dockerUnavailableReason();
-    if (reason) {
-        throw new UserError(`Docker is not running and cannot be installed here (needs root on Debian): start Docker, then run \`npm run local:up\` again (${reason})`);
-    }
     if (!(await registryAnswers())) {
         console.error(`starting a registry:2 container on ${REGISTRY}`);
-        execFileSync(dockerBin, ["run", "-d", "--restart=always", "--name", "rust-service-registry", "-p", `${REGISTRY}:5000`, "registry:2"], { stdio: "inherit" });
+        execFileSync(dockerBin(), ["run", "-d", "--restart=always", "--name", "rust-service-registry", "-p", `${REGISTRY}:5000`, "registry:2"], { stdio: "inherit" });
         fs.writeFileSync(path.join(localDir, "registry-container"), "rust-service-registry\n");
     }
 }
@@ -100,9 +184,6 @@ async function ensureCluster(context: string | undefined): Promise<string> {
         fs.writeFileSync(kubeconfig, raw, { mode: 0o600 });
         fs.writeFileSync(path.join(localDir, "cluster"), `context ${context}\n`);
         return kubeconfig;
-    }
-    if (process.getuid?.() !== 0) {
-        throw new UserError("the project's own cluster needs root (it runs a kubelet); run as root, or pass `-- --context <kube context>` to use an existing cluster such as kind");
     }
     const wasUp = (() => {
         try {
@@ -190,11 +271,24 @@ function kubectlCommand(): string {
 
 async function up(context: string | undefined): Promise<void> {
     checkLayout();
-    phase("Docker and the local registry");
-    await ensureDockerAndRegistry();
+    phase("preflight: root, disk space, ports, Docker");
+    await preflight(context);
+    phase("toolchain: the Pulumi CLI, the Kubernetes provider and Kubernetes, built in the background when missing (about 30 min the first time)");
+    const toolchain = startToolchain();
+    try {
+        phase("Docker and the local registry");
+        await ensureDockerAndRegistry();
+        // Read only now: provisioning may have installed the one client that can build.
+        await checkBuildKit().catch((error: Error) => {
+            throw new UserError(error.message);
+        });
+        phase("waiting for the toolchain");
+        await toolchain.done;
+    } finally {
+        toolchain.stop();
+    }
     phase(context ? `cluster: the existing kube context ${context}` : "cluster: the project's single-node Kubernetes");
     const kubeconfig = await ensureCluster(context);
-    phase("Pulumi CLI and Kubernetes provider (installed ones, else built from the Go module proxy; about 35 min the first time)");
     tool("pulumi");
 
     const stackFile = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, string> };
@@ -261,7 +355,7 @@ async function down(): Promise<void> {
     }
     const container = path.join(localDir, "registry-container");
     if (fs.existsSync(container)) {
-        execFileSync(dockerBin, ["rm", "-f", fs.readFileSync(container, "utf8").trim()], { stdio: "inherit" });
+        execFileSync(dockerBin(), ["rm", "-f", fs.readFileSync(container, "utf8").trim()], { stdio: "inherit" });
         fs.rmSync(container);
     }
     fs.rmSync(path.join(localDir, "cluster"), { force: true });

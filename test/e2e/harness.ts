@@ -10,7 +10,7 @@ import { tool } from "../../scripts/cluster/tools";
 import type { StackResult } from "../../scripts/local/stack";
 
 export { tool };
-import { dockerUnavailableReason, repoRoot } from "../harness/docker";
+import { dockerUnavailableReason, repoRoot } from "../../scripts/lib/docker";
 import { HttpResponse, request } from "../harness/http";
 
 export const clusterDir = process.env.RUST_SERVICE_CLUSTER_DIR ?? "/var/lib/rust-service-cluster";

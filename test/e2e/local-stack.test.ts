@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { buildAndPush } from "../../scripts/local/image";
 import { ensureProvisioned } from "../harness/provision";
-import { repoRoot } from "../harness/docker";
+import { repoRoot } from "../../scripts/lib/docker";
 import {
     E2eStack,
     Json,

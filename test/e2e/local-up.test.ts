@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { repoRoot } from "../harness/docker";
+import { repoRoot } from "../../scripts/lib/docker";
 import { execFileSync } from "node:child_process";
 import { Json, clusterUp, e2eSkipReason, kubectlJson, tool } from "./harness";
 

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { docker, dockerUnavailableReason, repoRoot, serviceContext } from "./docker";
+import { docker, dockerUnavailableReason, repoRoot, serviceContext } from "../../scripts/lib/docker";
 
 /** Registry the push/pull test uses, as `host:port`. */
 export const registryAddr = process.env.REGISTRY_ADDR ?? "127.0.0.1:5001";

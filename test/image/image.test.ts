@@ -17,7 +17,7 @@ import {
   repoRoot,
   runContainer,
   uniqueName,
-} from "../harness/docker";
+} from "../../scripts/lib/docker";
 import { request, waitForStatus } from "../harness/http";
 import { builderBaseImage, ensureProvisioned, imageTestsSkipReason, registryAddr } from "../harness/provision";
 

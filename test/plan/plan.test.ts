@@ -40,6 +40,7 @@ function container(plan: string): Yaml {
 describe("npm run plan (the plan machinery, on a fixture program)", () => {
   it("writes plan.yaml, registry.yaml and one manifest per Kubernetes object", () => {
     expect(Object.keys(readTree(fixture)).sort()).toEqual([
+      ".rust-service-owner",
       "kubernetes/configmap-fixture.yaml",
       "kubernetes/deployment-fixture.yaml",
       "kubernetes/namespace-fixture.yaml",
@@ -98,6 +99,7 @@ describe("npm run plan (the plan machinery, on a fixture program)", () => {
 describe("npm run plan (this project's stacks)", () => {
   it("renders the dev stack: ECR repository, lifecycle policy, image and the workload", () => {
     expect(Object.keys(readTree(dev)).sort()).toEqual([
+      ".rust-service-owner",
       "kubernetes/configmap-rust-service-env.yaml",
       "kubernetes/deployment-rust-service.yaml",
       "kubernetes/namespace-rust-service.yaml",

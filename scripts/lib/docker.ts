@@ -1,23 +1,99 @@
 /**
- * Thin helpers over the real `docker` CLI for the image tests and the image benchmark: run a
- * command, build the service image, run and inspect containers. Nothing here is mocked.
+ * The one client of the real `docker` CLI, for `npm run local:up`, the image tests and the image
+ * benchmark: choose a client that can build with BuildKit, run a command, build the service image,
+ * run and inspect containers. Nothing here is mocked.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 
-/** Repository root (this file lives in test/harness/). */
+/** Repository root (this file lives in scripts/lib/). */
 export const repoRoot = path.resolve(__dirname, "..", "..");
 
 /** The Docker build context of the service image. */
 export const serviceContext = path.join(repoRoot, "service");
 
+/** Every executable `docker` on PATH, in PATH order. */
+function dockersOnPath(): string[] {
+  const found: string[] = [];
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const candidate = path.join(dir || ".", "docker");
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (!found.includes(candidate)) found.push(candidate);
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return found;
+}
+
 /**
- * The docker client to use: `$DOCKER`, else Debian's /usr/bin/docker (20.10, BuildKit built in;
- * the 28.x client first on this machine's PATH lacks buildx), else `docker` from PATH.
+ * Why `client` cannot build with BuildKit, or undefined when it can. Clients before 23.0 carry
+ * BuildKit themselves; later ones need the buildx plugin (a 28.x client without it fails every
+ * build with "BuildKit is enabled but the buildx component is missing or broken"). Needs no daemon.
  */
-export const dockerBin = process.env.DOCKER ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
+export function buildKitProblem(client: string): string | undefined {
+  const run = (args: string[]) => execFileSync(client, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000 });
+  let version: string;
+  try {
+    version = /(\d+)\.(\d+)\.(\d+)/.exec(run(["--version"]))?.[0] ?? "";
+  } catch (error) {
+    return `\`${client} --version\` failed: ${(error as Error).message.split("\n")[0]}`;
+  }
+  if (version === "") return `\`${client} --version\` printed no version`;
+  if (Number(version.split(".")[0]) < 23) return undefined;
+  try {
+    run(["buildx", "version"]);
+    return undefined;
+  } catch {
+    return `${client} is docker ${version} without its buildx plugin, so it cannot build with BuildKit`;
+  }
+}
+
+let chosen: string | undefined;
+
+/**
+ * The docker client to use, chosen when first needed (never at import: provisioning may install
+ * the only usable one after this module is loaded): `$DOCKER`, else the first `docker` on PATH
+ * that can build with BuildKit, else the first `docker` on PATH (its builds then fail with
+ * {@link buildKitProblem}'s reason). A usable choice is kept; an unusable one is looked up again.
+ */
+export function dockerBin(): string {
+  if (process.env.DOCKER) return process.env.DOCKER;
+  if (chosen) return chosen;
+  const candidates = dockersOnPath();
+  const usable = candidates.find((client) => buildKitProblem(client) === undefined);
+  if (usable) chosen = usable;
+  return usable ?? candidates[0] ?? "docker";
+}
+
+/**
+ * Builds a one-file `FROM scratch` image with BuildKit and removes it: the check that the chosen
+ * client and the daemon can build at all, made in a second before anything long starts. Rejects
+ * with the reason and the fix.
+ */
+export async function checkBuildKit(): Promise<void> {
+  const client = dockerBin();
+  const dir = mkdtempSync(path.join(os.tmpdir(), "rust-service-buildkit-"));
+  const tag = `rust-service-buildkit-check:${process.pid}`;
+  try {
+    writeFileSync(path.join(dir, "Dockerfile"), "FROM scratch\nCOPY probe /probe\n");
+    writeFileSync(path.join(dir, "probe"), "BuildKit probe\n");
+    await docker(["build", "--quiet", "--tag", tag, dir], { timeoutMs: 60_000 });
+    await docker(["rmi", tag]);
+  } catch (error) {
+    const reason = buildKitProblem(client) ?? (error as Error).message.split("\n").slice(0, 3).join(" ");
+    throw new Error(
+      `${client} cannot build the service image with BuildKit: ${reason}. ` +
+        "Install a client with BuildKit (Debian's docker.io, or Docker's docker-buildx-plugin) or point DOCKER at one",
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Network for build steps that download crates; `host` here (see docs/image.md). Empty = default. */
 export const buildNetwork = process.env.DOCKER_BUILD_NETWORK ?? "host";
@@ -33,13 +109,14 @@ export interface CommandResult {
 /** Runs `docker ...args`; rejects with the command and its stderr when it exits non-zero. */
 export function docker(args: string[], options: { timeoutMs?: number } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
+    const client = dockerBin();
     execFile(
-      dockerBin,
+      client,
       args,
       { env: dockerEnv, maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000 },
       (error, stdout, stderr) => {
         if (error) {
-          reject(new Error(`${dockerBin} ${args.join(" ")} failed: ${error.message}\n${stderr.slice(-4000)}`));
+          reject(new Error(`${client} ${args.join(" ")} failed: ${error.message}\n${stderr.slice(-4000)}`));
         } else {
           resolve({ stdout, stderr });
         }
@@ -50,8 +127,9 @@ export function docker(args: string[], options: { timeoutMs?: number } = {}): Pr
 
 /** Why Docker cannot be used here, or undefined when the daemon answers. Synchronous, 10 s at most. */
 export function dockerUnavailableReason(): string | undefined {
+  const client = dockerBin();
   try {
-    execFileSync(dockerBin, ["version", "--format", "{{.Server.Version}}"], {
+    execFileSync(client, ["version", "--format", "{{.Server.Version}}"], {
       env: dockerEnv,
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 10_000,
@@ -60,7 +138,7 @@ export function dockerUnavailableReason(): string | undefined {
   } catch (error) {
     const err = error as { stderr?: Buffer; message: string };
     const detail = err.stderr?.toString().trim() || err.message;
-    return `\`${dockerBin} version\` could not reach a Docker Engine: ${detail.split("\n")[0]}`;
+    return `\`${client} version\` could not reach a Docker Engine: ${detail.split("\n")[0]}`;
   }
 }
 
