@@ -83,17 +83,78 @@ export function buildFingerprint(input: BuildFingerprintInput): string {
     hash.update("dockerfile\0").update(fs.readFileSync(input.dockerfile)).update("\0");
 
     // BuildKit (and the provider's own hash) prefer `<Dockerfile>.dockerignore` over the context's.
-    const ignoreFile = [`${input.dockerfile}.dockerignore`, path.join(input.context, ".dockerignore")].find((file) => fs.existsSync(file));
-    const ignoreText = ignoreFile ? fs.readFileSync(ignoreFile, "utf8") : "";
+    const ignoreText = dockerignoreText(input.context, input.dockerfile);
     hash.update("dockerignore\0").update(ignoreText).update("\0");
     hashDirectory(hash, input.context, "", contextFilter(ignoreText));
     return hash.digest("hex");
 }
 
-function hashDirectory(hash: Hash, root: string, rel: string, filter: ContextFilter): void {
+/** Directories that are never meant to be sent to Docker, and are large when present. */
+const HEAVY_DIRECTORIES = ["node_modules", ".git", "target"];
+
+/** Bounds on what a build context may hold: beyond them the context is almost surely the wrong directory. */
+export const CONTEXT_LIMITS = { files: 20_000, bytes: 2 * 2 ** 30 };
+
+/** Reads the `.dockerignore` that applies to a build (BuildKit prefers `<Dockerfile>.dockerignore`). */
+function dockerignoreText(context: string, dockerfile: string): string {
+    const ignoreFile = [`${dockerfile}.dockerignore`, path.join(context, ".dockerignore")].find((file) => fs.existsSync(file));
+    return ignoreFile ? fs.readFileSync(ignoreFile, "utf8") : "";
+}
+
+/**
+ * Why this build context cannot be hashed and sent as it is, or an empty list: a directory that is
+ * never meant for Docker (node_modules/, .git/, a Rust target/) not left out by `.dockerignore`, more
+ * files or bytes than {@link CONTEXT_LIMITS}, or a FIFO, socket or device (reading one would hang).
+ * Reads names and sizes only; stops at the first limit crossed.
+ */
+export function contextProblems(context: string, dockerfile: string, limits = CONTEXT_LIMITS): string[] {
+    const filter = contextFilter(dockerignoreText(context, dockerfile));
+    const problems: string[] = [];
+    const totals = { files: 0, bytes: 0 };
+    const fix = "narrow the build context to the service's directory, or list it in .dockerignore";
+    const walk = (rel: string): boolean => {
+        for (const entry of sortedEntries(context, rel)) {
+            const relPath = rel === "" ? entry.name : `${rel}/${entry.name}`;
+            const ignored = isIgnored(filter, relPath);
+            if (entry.isDirectory()) {
+                if (!ignored && HEAVY_DIRECTORIES.includes(entry.name)) {
+                    problems.push(`holds ${relPath}/, which Docker would hash and send with every build: ${fix}`);
+                } else if ((!ignored || mayReincludeBelow(filter, relPath)) && !walk(relPath)) {
+                    return false;
+                }
+            } else if (!ignored) {
+                if (!entry.isFile() && !entry.isSymbolicLink()) {
+                    problems.push(`holds ${relPath}, a ${kindOf(entry)} that cannot be part of an image: remove it or list it in .dockerignore`);
+                    continue;
+                }
+                totals.files += 1;
+                totals.bytes += ifPresent(() => fs.lstatSync(path.join(context, relPath)).size) ?? 0;
+                if (totals.files > limits.files || totals.bytes > limits.bytes) {
+                    problems.push(
+                        `holds more than ${limits.files} files or ${(limits.bytes / 2 ** 30).toFixed(0)} GiB (stopped counting at ${relPath}), ` +
+                            `far more than a service's source: ${fix}`,
+                    );
+                    return false;
+                }
+            }
+        }
+        return true;
+    };
+    walk("");
+    return problems;
+}
+
+function kindOf(entry: fs.Dirent): string {
+    return entry.isFIFO() ? "FIFO" : entry.isSocket() ? "socket" : entry.isCharacterDevice() || entry.isBlockDevice() ? "device" : "special file";
+}
+
+function sortedEntries(root: string, rel: string): fs.Dirent[] {
     const entries = ifPresent(() => fs.readdirSync(path.join(root, rel), { withFileTypes: true })) ?? [];
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
+    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function hashDirectory(hash: Hash, root: string, rel: string, filter: ContextFilter): void {
+    for (const entry of sortedEntries(root, rel)) {
         const relPath = rel === "" ? entry.name : `${rel}/${entry.name}`;
         const ignored = isIgnored(filter, relPath);
         const full = path.join(root, relPath);
@@ -102,7 +163,7 @@ function hashDirectory(hash: Hash, root: string, rel: string, filter: ContextFil
             if (!ignored || mayReincludeBelow(filter, relPath)) {
                 hashDirectory(hash, root, relPath, filter);
             }
-        } else if (!ignored) {
+        } else if (!ignored && (entry.isFile() || entry.isSymbolicLink())) {
             const file = ifPresent(() => ({
                 // Permission bits end up in the image layer, and the provider hashes them too.
                 mode: (fs.lstatSync(full).mode & 0o7777).toString(8),

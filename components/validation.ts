@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULTS, RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
+import { contextProblems } from "./contextHash";
 import { isServiceLogFilter, LOG_FILTER_RULE } from "./logFilter";
 import {
     DIGEST_PINNED_IMAGE,
@@ -269,6 +270,8 @@ function checkBuild(build: Record<string, unknown> | undefined, ctx: Ctx): void 
             build.dockerfile !== undefined ? "build.dockerfile" : "build.context",
             `must lead to an existing Dockerfile (paths are relative to the program's working directory, not the context), got ${JSON.stringify(dockerfile)}`,
         );
+    } else {
+        for (const problem of contextProblems(context, dockerfile)) ctx.add("build.context", problem);
     }
     for (const key of Object.keys(record(build.args) ?? {})) {
         if (SECRET_LIKE_NAME.test(key)) {

@@ -24,6 +24,7 @@ import * as path from "node:path";
 import type * as k8s from "@pulumi/kubernetes";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { STACK_LABEL } from "../../components/helpers";
 import { tool, toolchain } from "../cluster/tools";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -192,6 +193,60 @@ export function podFailures(kubectl: string, namespace: string): string[] {
     return lines;
 }
 
+/** A namespace in the cluster, as far as ownership goes. */
+interface NamespaceOwner {
+    exists: boolean;
+    /** The `rust-service/stack` label of the stack that created it, if one did. */
+    stackLabel?: string;
+}
+
+/** Reads whether the namespace exists and which stack's label it carries. */
+function namespaceOwner(kubectl: string, namespace: string): NamespaceOwner {
+    try {
+        const ns = JSON.parse(execFileSync(kubectl, ["get", "namespace", namespace, "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
+        return { exists: true, stackLabel: ns.metadata?.labels?.[STACK_LABEL] };
+    } catch (error) {
+        if (/NotFound|not found/.test(String((error as { stderr?: string }).stderr ?? ""))) return { exists: false };
+        throw error;
+    }
+}
+
+/**
+ * Why `up` must not create this namespace: it exists in the cluster but not in this stack's state, so
+ * creating it would adopt another stack's namespace (the Kubernetes provider's server-side apply turns
+ * a create into an upsert), and a later destroy would delete that stack's workload with it.
+ */
+export function namespaceTakeoverProblem(namespace: string, owner: NamespaceOwner, inState: boolean): string | undefined {
+    if (inState || !owner.exists) return undefined;
+    const by = owner.stackLabel ? `the stack ${owner.stackLabel} (its ${STACK_LABEL} label)` : "something other than a rust-service stack (it has no rust-service/stack label)";
+    return (
+        `the namespace ${namespace} already exists and is not in this stack's state: it was created by ${by}. ` +
+        "This stack neither adopts nor deletes it: choose another namespace (`pulumi config set namespace <name>`), " +
+        "or set `createNamespace` to false to deploy into it without owning it; nothing was changed"
+    );
+}
+
+/** The namespace this stack's program creates, if it creates one: from its config, with Pulumi.yaml's defaults. */
+async function createdNamespace(stack: Stack): Promise<string | undefined> {
+    const schema = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")).config as Record<string, { default: unknown }>;
+    const config = await stack.getAllConfig();
+    const value = (key: string) => config[`${PROJECT}:${key}`]?.value ?? String(schema[key].default);
+    return value("createNamespace") === "true" ? value("namespace") : undefined;
+}
+
+/** Refuses, before the engine runs, an `up` that would take over another stack's namespace. */
+async function checkNamespaceOwnership(stack: Stack): Promise<void> {
+    const namespace = await createdNamespace(stack);
+    if (!namespace) return;
+    const resources = ((exportState(stack) as { deployment?: { resources?: { type: string; outputs?: { metadata?: { name?: string } } }[] } }).deployment?.resources ?? []);
+    const inState = resources.some((r) => r.type === "kubernetes:core/v1:Namespace" && r.outputs?.metadata?.name === namespace);
+    const problem = namespaceTakeoverProblem(namespace, namespaceOwner(tool("kubectl"), namespace), inState);
+    if (problem) throw new RefusedBeforeEngine(problem);
+}
+
+/** A command refused before the engine ran: nothing was touched, and the cluster's pods are not its story. */
+class RefusedBeforeEngine extends Error {}
+
 async function run(argv: string[]): Promise<number> {
     const flags = new Set(argv.filter((a) => a.startsWith("--") && !["--dir", "--stack"].includes(a)));
     const valueOf = (flag: string) => {
@@ -234,10 +289,12 @@ async function run(argv: string[]): Promise<number> {
                 await stack.removeConfig(`${PROJECT}:${rest[0]}`);
                 return print({ command, ok: true });
             case "preview": {
+                await checkNamespaceOwnership(stack);
                 const result = await stack.preview({ onOutput, onEvent: collectSteps(steps) });
                 return print({ command, ok: true, changes: result.changeSummary, steps });
             }
             case "up": {
+                await checkNamespaceOwnership(stack);
                 const result = await stack.up({ onOutput, onEvent: collectSteps(steps) });
                 const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
                 return print({ command, ok: true, changes: result.summary.resourceChanges, steps, outputs });
@@ -262,7 +319,7 @@ async function run(argv: string[]): Promise<number> {
         }
     } catch (error) {
         let message = explainError(error instanceof Error ? error.message : String(error), dir);
-        if (command === "up") {
+        if (command === "up" && !(error instanceof RefusedBeforeEngine)) {
             const declared = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")).config.namespace.default as string;
             const namespace = String((await stack.getAllConfig())[`${PROJECT}:namespace`]?.value ?? declared);
             const failures = namespace ? podFailures(tool("kubectl"), namespace) : [];

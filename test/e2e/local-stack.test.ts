@@ -134,6 +134,25 @@ suite("the local stack on a real engine and cluster", () => {
         expect(refresh.changes).toEqual({ same: preview.changes?.same });
     });
 
+    it("refuses a second stack's up into the first stack's namespace, and the second stack's destroy leaves the first stack's objects", async () => {
+        // The reproduction of issue 17: a second checkout, its own state, the same stack name and namespace.
+        const second = new E2eStack(path.join(workDir, "second"), randomBytes(16).toString("hex"));
+        await second.setConfig("image", imageRef);
+        await second.setConfig("namespace", NAMESPACE);
+        await second.setConfig("greeting", "Hello from the second stack");
+        const objectsBefore = kubectl(["-n", NAMESPACE, "get", "deployments,services,configmaps,secrets", "-o", "name"]);
+
+        const up = await second.run(["up"]);
+
+        expect(up.result.ok).toBe(false);
+        expect(up.result.error).toContain(`the namespace ${NAMESPACE} already exists and is not in this stack's state: it was created by the stack rust-service.local`);
+        expect(up.result.steps).toEqual([]);
+        const destroy = await second.ok(["destroy"]);
+        expect(changedSteps(destroy)).toEqual([]);
+        expect(kubectl(["-n", NAMESPACE, "get", "deployments,services,configmaps,secrets", "-o", "name"])).toBe(objectsBefore);
+        expect(JSON.parse((await get(serviceUrl)).body).greeting).toBe(GREETING);
+    });
+
     it("replaces the ConfigMap under a new name and updates the Deployment on a plain env change, rolling pods without a dropped request", async () => {
         const oldConfigMap = deployment().spec.template.spec.containers[0].envFrom[0].configMapRef.name;
         await stack.setList("env", ["APP_ENVIRONMENT=e2e-changed"]);
