@@ -46,6 +46,7 @@ export const RESOURCE_CLASSES: Readonly<Record<string, ResourceClass>> = {
     "kubernetes:core/v1:PodTemplate": coreV1.PodTemplate,
     "kubernetes:core/v1:PodTemplatePatch": coreV1.PodTemplatePatch,
     "kubernetes:core/v1:ConfigMap": coreV1.ConfigMap,
+    "kubernetes:core/v1:ConfigMapPatch": coreV1.ConfigMapPatch,
     "aws:ecr/repository:Repository": Repository,
 };
 

@@ -23,6 +23,7 @@ import {
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+const CONFIG_MAP_PATCH = "kubernetes:core/v1:ConfigMapPatch";
 const REPOSITORY = "aws:ecr/repository:Repository";
 
 /** One fixture for a resource rule: `fails` is a fragment of the expected message, absent for a passing fixture. */
@@ -157,6 +158,11 @@ const resourceCases: ResourceCase[] = [
     { rule: "secret-env-literal", title: "an AWS access key under an innocent name", props: withEnv({ name: "UPLOAD_USER", value: "AKIAIOSFODNN7EXAMPLE" }), fails: "looks like an AWS access key id" },
     { rule: "secret-env-literal", title: "a PEM private key", props: withEnv({ name: "TLS", value: "-----BEGIN RSA PRIVATE KEY-----\nMIIE..." }), fails: "a PEM private key" },
     { rule: "secret-env-literal", title: "a database URL with a password", props: withEnv({ name: "DATABASE_URL", value: "postgres://app:s3cret@db:5432/app" }), fails: "a URL with an embedded password" },
+    { rule: "secret-env-literal", title: "names that mention a key or a password but are not one", props: withEnv({ name: "PWD", value: "/app" }, { name: "AWS_ACCESS_KEY_ID", value: "from-the-instance-role" }, { name: "CACHE_KEY_PREFIX", value: "web:" }, { name: "PUBLIC_KEY", value: "ssh-ed25519 AAAAC3Nz" }, { name: "SIGNING_KEY_FILE", value: "/run/secrets/signing" }) },
+    { rule: "secret-env-literal", title: "an abbreviated password (DB_PASS)", props: withEnv({ name: "DB_PASS", value: "hunter2" }), fails: "env DB_PASS must not be a literal: its name says" },
+    { rule: "secret-env-literal", title: "an abbreviated password (MYSQL_PWD)", props: withEnv({ name: "MYSQL_PWD", value: "hunter2" }), fails: "env MYSQL_PWD" },
+    { rule: "secret-env-literal", title: "a *_KEY (STRIPE_KEY)", props: withEnv({ name: "STRIPE_KEY", value: "sk_test_abc" }), fails: "env STRIPE_KEY" },
+    { rule: "secret-env-literal", title: "a JSON value assigning a password", props: withEnv({ name: "APP_CONFIG", value: '{"db":{"host":"db","password":"hunter2"}}' }), fails: 'env APP_CONFIG must not be a literal: its value looks like a JSON document assigning "db.password"' },
     { rule: "secret-env-literal", title: "a literal in an init container", props: withPodSpec({ initContainers: [{ ...compliantContainer("init"), env: [{ name: "GITHUB_TOKEN", value: "ghp_0123456789abcdefghijABCDEFGHIJ012345" }] }] }), fails: 'init container "init": env GITHUB_TOKEN' },
     // secret-configmap-entries
     { rule: "secret-configmap-entries", title: "plain settings", type: CONFIG_MAP, props: configMap({ LOG_LEVEL: "info", GREETING: "hi", "app.yaml": "port: 8080\ntoken_ttl: 30\n" }) },
@@ -164,6 +170,14 @@ const resourceCases: ResourceCase[] = [
     { rule: "secret-configmap-entries", title: "a value shaped like a JWT", type: CONFIG_MAP, props: configMap({ SESSION: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U" }), fails: "a JSON Web Token" },
     { rule: "secret-configmap-entries", title: "a config file assigning a password", type: CONFIG_MAP, props: configMap({ "app.yaml": "port: 8080\ndb_password: hunter2\n" }), fails: 'a config file assigning "db_password"' },
     { rule: "secret-configmap-entries", title: "a binary entry named like a key", type: CONFIG_MAP, props: configMap({}, { "tls.private_key": "AAAA" }), fails: "binaryData.tls.private_key" },
+    { rule: "secret-configmap-entries", title: "a JSON document of plain settings and placeholders", type: CONFIG_MAP, props: configMap({ "app.json": '{"db":{"host":"db","port":5432,"password":"${DB_PASSWORD}"},"cacheKey":"users","features":["a","b"]}' }) },
+    { rule: "secret-configmap-entries", title: "a JSON document with a nested password", type: CONFIG_MAP, props: configMap({ "app.json": '{"db":{"password":"hunter2"}}' }), fails: 'data.app.json: its value looks like a JSON document assigning "db.password"' },
+    { rule: "secret-configmap-entries", title: "a JSON document with an abbreviated name", type: CONFIG_MAP, props: configMap({ "app.json": '{"DB_PASS":"x"}' }), fails: 'a JSON document assigning "DB_PASS"' },
+    { rule: "secret-configmap-entries", title: "a JSON array of users with passwords", type: CONFIG_MAP, props: configMap({ "users.json": '[{"name":"admin","pass":"hunter2"}]' }), fails: 'a JSON document assigning "0.pass"' },
+    { rule: "secret-configmap-entries", title: "a key with an abbreviated name", type: CONFIG_MAP, props: configMap({ SIGNING_KEY: "abc" }), fails: "data.SIGNING_KEY" },
+    { rule: "secret-configmap-entries", title: "binaryData is judged by name only", type: CONFIG_MAP, props: configMap({}, { "app.json": Buffer.from('{"password":"hunter2"}').toString("base64") }) },
+    { rule: "secret-configmap-entries", title: "a ConfigMapPatch of plain settings", type: CONFIG_MAP_PATCH, props: configMap({ LOG_LEVEL: "debug" }) },
+    { rule: "secret-configmap-entries", title: "a ConfigMapPatch adding a password", type: CONFIG_MAP_PATCH, props: configMap({ SMTP_PASS: "hunter2" }), fails: "data.SMTP_PASS" },
     // *Patch types: a Patch applies on top of a live object, so only the fields it sets are judged
     { rule: "pss-privilege-escalation", title: "a DeploymentPatch setting allowPrivilegeEscalation: true", type: DEPLOYMENT_PATCH, props: deploymentPatch({ securityContext: { allowPrivilegeEscalation: true } }), fails: "allowPrivilegeEscalation must be false (got true)" },
     { rule: "pss-run-as-non-root", title: "a DeploymentPatch setting runAsUser 0", type: DEPLOYMENT_PATCH, props: deploymentPatch({ securityContext: { runAsUser: 0 } }), fails: 'container "app": securityContext.runAsUser must not be 0' },
