@@ -28,14 +28,25 @@ export type ResourceClass = new (name: string, args?: undefined, opts?: undefine
 /** The resource class for every type token a rule names; `validateResourceOfType` matches on them. */
 export const RESOURCE_CLASSES: Readonly<Record<string, ResourceClass>> = {
     "kubernetes:apps/v1:Deployment": appsV1.Deployment,
+    "kubernetes:apps/v1:DeploymentPatch": appsV1.DeploymentPatch,
     "kubernetes:apps/v1:StatefulSet": appsV1.StatefulSet,
+    "kubernetes:apps/v1:StatefulSetPatch": appsV1.StatefulSetPatch,
     "kubernetes:apps/v1:DaemonSet": appsV1.DaemonSet,
+    "kubernetes:apps/v1:DaemonSetPatch": appsV1.DaemonSetPatch,
     "kubernetes:apps/v1:ReplicaSet": appsV1.ReplicaSet,
+    "kubernetes:apps/v1:ReplicaSetPatch": appsV1.ReplicaSetPatch,
     "kubernetes:core/v1:ReplicationController": coreV1.ReplicationController,
+    "kubernetes:core/v1:ReplicationControllerPatch": coreV1.ReplicationControllerPatch,
     "kubernetes:batch/v1:Job": batchV1.Job,
+    "kubernetes:batch/v1:JobPatch": batchV1.JobPatch,
     "kubernetes:batch/v1:CronJob": batchV1.CronJob,
+    "kubernetes:batch/v1:CronJobPatch": batchV1.CronJobPatch,
     "kubernetes:core/v1:Pod": coreV1.Pod,
+    "kubernetes:core/v1:PodPatch": coreV1.PodPatch,
+    "kubernetes:core/v1:PodTemplate": coreV1.PodTemplate,
+    "kubernetes:core/v1:PodTemplatePatch": coreV1.PodTemplatePatch,
     "kubernetes:core/v1:ConfigMap": coreV1.ConfigMap,
+    "kubernetes:core/v1:ConfigMapPatch": coreV1.ConfigMapPatch,
     "aws:ecr/repository:Repository": Repository,
 };
 

@@ -5,7 +5,7 @@
  */
 import { labelSelectorMatches } from "./selectors";
 import { at, configNumber, isUnknown, StackResource, StackRule, UNKNOWN, Violation } from "./types";
-import { namespaceOf, objectName, podTemplateOf, REPLICATED_TYPES, sameNamespace, stringMap } from "./workloads";
+import { namespaceOf, objectName, POD_CARRIERS, podTemplateOf, REPLICATED_TYPES, sameNamespace, stringMap } from "./workloads";
 
 /** Pulumi type tokens of HorizontalPodAutoscalers. */
 export const HPA_TYPES: readonly string[] = [
@@ -37,11 +37,12 @@ export interface ReplicaCount {
 
 /**
  * The lowest replica count a workload can run at: an autoscaler's `minReplicas` (default 1) when
- * one targets it, otherwise `spec.replicas` (default 1).
+ * one targets it, otherwise `spec.replicas` (default 1; for a Patch that leaves it unset, the live
+ * object's count, unknown here).
  */
 export function minimumReplicas(workload: StackResource, resources: readonly StackResource[]): ReplicaCount {
     const name = objectName(workload.props);
-    const kind = kindOf(workload.type);
+    const kind = POD_CARRIERS[workload.type]?.kind ?? kindOf(workload.type);
     const namespace = namespaceOf(workload.props);
     const autoscalers = resources.filter(
         (r) =>
@@ -64,6 +65,9 @@ export function minimumReplicas(workload: StackResource, resources: readonly Sta
         };
     }
     const replicas = at(workload.props, "spec", "replicas");
+    if (replicas === undefined && POD_CARRIERS[workload.type]?.patch) {
+        return { replicas: UNKNOWN, from: "spec.replicas (left to the patched object)" };
+    }
     return {
         replicas: isUnknown(replicas) ? UNKNOWN : typeof replicas === "number" ? replicas : 1,
         from: replicas === undefined ? "spec.replicas (unset, defaults to 1)" : "spec.replicas",
@@ -128,7 +132,8 @@ function percent(value: unknown): number | undefined {
 export function checkDisruptionBudget(resources: readonly StackResource[]): Violation[] {
     const pdbs = resources.filter((r) => PDB_TYPES.includes(r.type));
     const violations: Violation[] = [];
-    for (const workload of resources.filter((r) => REPLICATED_TYPES.includes(r.type))) {
+    // A Patch modifies an object declared elsewhere, whose PodDisruptionBudget belongs there too.
+    for (const workload of resources.filter((r) => REPLICATED_TYPES.includes(r.type) && !POD_CARRIERS[r.type].patch)) {
         const template = podTemplateOf(workload.type, workload.props);
         const labels = at(template?.metadata, "labels");
         if (isUnknown(labels)) {

@@ -4,10 +4,11 @@
  * https://kubernetes.io/docs/concepts/security/pod-security-standards/ . Pod-level and
  * container-level security contexts combine as the Pod Security admission controller combines
  * them: a container's setting overrides the pod's, an explicitly bad value anywhere fails, and every
- * container (regular, init and ephemeral) must end up compliant.
+ * container (regular, init and ephemeral) must end up compliant. A `*Patch` is judged only on the
+ * fields it sets (`untouched` in `workloads.ts`).
  */
 import { asArray, asRecord, at, isUnknown, ResourceInput, ResourceRule, show, Violation } from "./types";
-import { containersOf, POD_TEMPLATE_TYPES, withPodSpec } from "./workloads";
+import { containersOf, POD_TEMPLATE_TYPES, untouched, withPodSpec } from "./workloads";
 
 function podSecurityContext(spec: Record<string, unknown>): Record<string, unknown> {
     return asRecord(spec.securityContext) ?? {};
@@ -120,10 +121,10 @@ export function checkVolumeTypes({ type, props }: ResourceInput): Violation[] {
 // kube-linter `privilege-escalation-container`; Polaris `privilegeEscalationAllowed`.
 /** Every container sets allowPrivilegeEscalation: false. */
 export function checkPrivilegeEscalation({ type, props }: ResourceInput): Violation[] {
-    return withPodSpec(type, props, (spec) =>
+    return withPodSpec(type, props, (spec, template) =>
         containersOf(spec).flatMap((c) => {
             const value = containerSecurityContext(c.value).allowPrivilegeEscalation;
-            return value === false || isUnknown(value)
+            return value === false || isUnknown(value) || untouched(value, template)
                 ? []
                 : [{ message: `${c.label}: securityContext.allowPrivilegeEscalation must be false (got ${show(value)}); set it to false.` }];
         }),
@@ -137,7 +138,7 @@ export function checkPrivilegeEscalation({ type, props }: ResourceInput): Violat
 // kube-score `container-security-context-user-group-id`.
 /** Every container runs as non-root with a numeric, non-zero uid. */
 export function checkRunAsNonRoot({ type, props }: ResourceInput): Violation[] {
-    return withPodSpec(type, props, (spec) => {
+    return withPodSpec(type, props, (spec, template) => {
         const violations: Violation[] = [];
         const pod = podSecurityContext(spec);
         if (pod.runAsNonRoot === false) {
@@ -149,13 +150,13 @@ export function checkRunAsNonRoot({ type, props }: ResourceInput): Violation[] {
         for (const c of containersOf(spec)) {
             const sc = containerSecurityContext(c.value);
             const nonRoot = sc.runAsNonRoot !== undefined ? sc.runAsNonRoot : pod.runAsNonRoot;
-            if (nonRoot !== true && !isUnknown(nonRoot)) {
+            if (nonRoot !== true && !isUnknown(nonRoot) && !untouched(nonRoot, template)) {
                 violations.push({
                     message: `${c.label}: runAsNonRoot must be true (got ${show(nonRoot)}); set securityContext.runAsNonRoot: true on the pod or the container.`,
                 });
             }
             const uid = sc.runAsUser !== undefined ? sc.runAsUser : pod.runAsUser;
-            if (isUnknown(uid)) {
+            if (isUnknown(uid) || untouched(uid, template)) {
                 continue;
             }
             if (sc.runAsUser === 0) {
@@ -177,7 +178,7 @@ const ALLOWED_SECCOMP = ["RuntimeDefault", "Localhost"];
 // Polaris `linuxHardening`.
 /** Every container runs under a RuntimeDefault or Localhost seccomp profile. */
 export function checkSeccomp({ type, props }: ResourceInput): Violation[] {
-    return withPodSpec(type, props, (spec) => {
+    return withPodSpec(type, props, (spec, template) => {
         const violations: Violation[] = [];
         const podType = at(spec, "securityContext", "seccompProfile", "type");
         if (podType !== undefined && !isUnknown(podType) && !ALLOWED_SECCOMP.includes(String(podType))) {
@@ -188,7 +189,7 @@ export function checkSeccomp({ type, props }: ResourceInput): Violation[] {
         for (const c of containersOf(spec)) {
             const own = at(c.value, "securityContext", "seccompProfile", "type");
             const effective = own !== undefined ? own : podType;
-            if (isUnknown(effective)) {
+            if (isUnknown(effective) || untouched(effective, template)) {
                 continue;
             }
             if (own !== undefined && !ALLOWED_SECCOMP.includes(String(own))) {
@@ -213,15 +214,15 @@ export const ADDABLE_CAPABILITIES = ["NET_BIND_SERVICE"];
 // `insecureCapabilities`; kube-score `container-security-context`.
 /** Every container drops ALL capabilities and adds back at most NET_BIND_SERVICE. */
 export function checkCapabilities({ type, props }: ResourceInput): Violation[] {
-    return withPodSpec(type, props, (spec) => {
+    return withPodSpec(type, props, (spec, template) => {
         const violations: Violation[] = [];
         for (const c of containersOf(spec)) {
             const capabilities = at(c.value, "securityContext", "capabilities");
-            if (isUnknown(capabilities)) {
+            if (isUnknown(capabilities) || untouched(capabilities, template)) {
                 continue;
             }
             const drop = at(capabilities, "drop");
-            if (!isUnknown(drop) && !asArray(drop).includes("ALL")) {
+            if (!isUnknown(drop) && !untouched(drop, template) && !asArray(drop).includes("ALL")) {
                 violations.push({
                     message: `${c.label}: securityContext.capabilities.drop must include "ALL" (got ${show(drop)}); set drop: ["ALL"].`,
                 });

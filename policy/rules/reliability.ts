@@ -4,7 +4,7 @@
  * kube-score / kube-linter / Polaris checks it mirrors.
  */
 import { asRecord, isUnknown, ResourceInput, ResourceRule, show, Violation } from "./types";
-import { containersOf, LONG_RUNNING_TYPES, POD_TEMPLATE_TYPES, withPodSpec } from "./workloads";
+import { containersOf, LONG_RUNNING_TYPES, POD_TEMPLATE_TYPES, untouched, withPodSpec } from "./workloads";
 
 const RESOURCE_FIELDS = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"] as const;
 
@@ -12,7 +12,7 @@ const RESOURCE_FIELDS = ["requests.cpu", "requests.memory", "limits.cpu", "limit
 // Polaris `cpuRequestsMissing`, `cpuLimitsMissing`, `memoryRequestsMissing`, `memoryLimitsMissing`.
 /** Every container and init container sets cpu and memory requests and limits. */
 export function checkResources({ type, props }: ResourceInput): Violation[] {
-    return withPodSpec(type, props, (spec) =>
+    return withPodSpec(type, props, (spec, template) =>
         containersOf(spec, ["containers", "initContainers"]).flatMap((c) => {
             const resources = c.value.resources;
             if (isUnknown(resources)) {
@@ -21,7 +21,7 @@ export function checkResources({ type, props }: ResourceInput): Violation[] {
             const missing = RESOURCE_FIELDS.filter((field) => {
                 const [group, name] = field.split(".");
                 const value = asRecord(asRecord(resources)?.[group])?.[name];
-                return value === undefined || value === null || value === "";
+                return !untouched(value, template) && (value === undefined || value === null || value === "");
             });
             return missing.length === 0
                 ? []
@@ -43,7 +43,7 @@ function probeHandler(probe: Record<string, unknown>): string | undefined {
 // Identical probes restart pods exactly when they should only be taken out of rotation.
 /** Every long-running container has a readiness and a liveness probe that call different things. */
 export function checkProbes({ type, props }: ResourceInput): Violation[] {
-    return withPodSpec(type, props, (spec) =>
+    return withPodSpec(type, props, (spec, template) =>
         containersOf(spec, ["containers"]).flatMap((c) => {
             const violations: Violation[] = [];
             const handlers: Record<string, string | undefined> = {};
@@ -54,7 +54,9 @@ export function checkProbes({ type, props }: ResourceInput): Violation[] {
                 }
                 const record = asRecord(value);
                 handlers[probe] = record === undefined ? undefined : probeHandler(record);
-                if (handlers[probe] === undefined) {
+                // A Patch merges its probe into the live one, which keeps its handler unless the Patch clears the probe.
+                const liveDecides = template.partial && value !== null;
+                if (handlers[probe] === undefined && !liveDecides) {
                     violations.push({ message: `${c.label}: ${probe} with an httpGet, tcpSocket, exec or grpc handler must be set.` });
                 }
             }
@@ -92,10 +94,10 @@ export function imagePinProblem(image: string): string | undefined {
 // a digest is required, because a tag can be re-pushed and does not roll pods when it moves.
 /** Every container image is pinned by digest (`repo@sha256:...`). */
 export function checkImageDigest({ type, props }: ResourceInput): Violation[] {
-    return withPodSpec(type, props, (spec) =>
+    return withPodSpec(type, props, (spec, template) =>
         containersOf(spec).flatMap((c) => {
             const image = c.value.image;
-            if (isUnknown(image)) {
+            if (isUnknown(image) || untouched(image, template)) {
                 return [];
             }
             if (typeof image !== "string" || image === "") {
@@ -113,10 +115,10 @@ export function checkImageDigest({ type, props }: ResourceInput): Violation[] {
 // Polaris `notReadOnlyRootFilesystem`.
 /** Every container and init container mounts its root filesystem read-only. */
 export function checkReadOnlyRootFilesystem({ type, props }: ResourceInput): Violation[] {
-    return withPodSpec(type, props, (spec) =>
+    return withPodSpec(type, props, (spec, template) =>
         containersOf(spec, ["containers", "initContainers"]).flatMap((c) => {
             const value = asRecord(c.value.securityContext)?.readOnlyRootFilesystem;
-            return value === true || isUnknown(value)
+            return value === true || isUnknown(value) || untouched(value, template)
                 ? []
                 : [{ message: `${c.label}: securityContext.readOnlyRootFilesystem must be true (got ${show(value)}); mount an emptyDir where the process writes.` }];
         }),
@@ -127,9 +129,9 @@ export function checkReadOnlyRootFilesystem({ type, props }: ResourceInput): Vio
 // whichever ServiceAccount the pod ends up using.
 /** The pod does not mount a service account token. */
 export function checkServiceAccountToken({ type, props }: ResourceInput): Violation[] {
-    return withPodSpec(type, props, (spec) => {
+    return withPodSpec(type, props, (spec, template) => {
         const value = spec.automountServiceAccountToken;
-        return value === false || isUnknown(value)
+        return value === false || isUnknown(value) || untouched(value, template)
             ? []
             : [{ message: `pod: spec.automountServiceAccountToken must be false (got ${show(value)}); the service does not call the Kubernetes API.` }];
     });

@@ -6,7 +6,7 @@
  */
 import { mapSelectorMatches } from "./selectors";
 import { asArray, asRecord, at, isUnknown, StackResource, StackRule, UNKNOWN, Violation } from "./types";
-import { containersOf, namespaceOf, podTemplateOf, sameNamespace, stringMap } from "./workloads";
+import { containersOf, namespaceOf, POD_CARRIERS, podTemplateOf, sameNamespace, stringMap } from "./workloads";
 
 /** Pulumi type token of a core/v1 Service. */
 export const SERVICE_TYPE = "kubernetes:core/v1:Service";
@@ -44,7 +44,10 @@ interface TemplateView {
 // kube-score `service-targets-pod`; kube-linter `dangling-service`, `invalid-target-ports`.
 /** Every selector-based Service selects pods of this stack, on ports those pods declare. */
 export function checkServiceTargets(resources: readonly StackResource[]): Violation[] {
-    const templates = resources.flatMap((r): TemplateView[] => {
+    // A PodTemplate runs nothing, and a Patch may carry only part of the labels and ports of pods
+    // declared elsewhere: a Service selecting those is treated like one selecting another stack's pods.
+    const runners = resources.filter((r) => POD_CARRIERS[r.type]?.runsPods && !POD_CARRIERS[r.type].patch);
+    const templates = runners.flatMap((r): TemplateView[] => {
         const template = podTemplateOf(r.type, r.props);
         if (template === undefined || isUnknown(template.spec) || template.spec === undefined) {
             return [];

@@ -1,62 +1,103 @@
 /**
- * Where each Kubernetes workload keeps its pod template, and a uniform view of its containers, so
- * every pod-level rule covers Deployments, StatefulSets, DaemonSets, ReplicaSets,
- * ReplicationControllers, Jobs, CronJobs and bare Pods alike.
+ * Where each Kubernetes type that carries pods keeps its pod template, and a uniform view of its
+ * containers, so every pod-level rule covers Deployments, StatefulSets, DaemonSets, ReplicaSets,
+ * ReplicationControllers, Jobs, CronJobs, Pods, PodTemplates and the `*Patch` of each alike.
  */
 import { asArray, asRecord, at, isUnknown, UNKNOWN } from "./types";
 
-/** Pulumi type tokens of the resources that carry a pod template. */
-export const WORKLOAD_TYPES = {
-    deployment: "kubernetes:apps/v1:Deployment",
-    statefulSet: "kubernetes:apps/v1:StatefulSet",
-    daemonSet: "kubernetes:apps/v1:DaemonSet",
-    replicaSet: "kubernetes:apps/v1:ReplicaSet",
-    replicationController: "kubernetes:core/v1:ReplicationController",
-    job: "kubernetes:batch/v1:Job",
-    cronJob: "kubernetes:batch/v1:CronJob",
-    pod: "kubernetes:core/v1:Pod",
-} as const;
+/** What the rules need to know about a type that carries a pod template. */
+export interface PodCarrier {
+    /** `Deployment` for both `apps/v1:Deployment` and `apps/v1:DeploymentPatch` (an autoscaler's `scaleTargetRef.kind`). */
+    kind: string;
+    /** Path from the object to its pod template (`{ metadata, spec }`); empty for a Pod, which is its own template. */
+    template: readonly string[];
+    /** Its pods serve until replaced, so readiness and liveness probes apply. */
+    longRunning: boolean;
+    /** A replica minimum and a PodDisruptionBudget apply. */
+    replicated: boolean;
+    /** Creating it runs pods (a PodTemplate only stores a template), so a Service may select them. */
+    runsPods: boolean;
+    /**
+     * A Server-Side Apply patch of an existing object: a field it leaves unset keeps the live value,
+     * so rules judge only the fields it sets (see `untouched`).
+     */
+    patch: boolean;
+}
+
+type Row = Omit<PodCarrier, "kind" | "patch">;
+
+const TEMPLATE = ["spec", "template"];
+
+// The one table of pod-carrying types; the `*Patch` of each is derived below, with the same shape.
+const CARRIERS: Record<string, Row> = {
+    "kubernetes:apps/v1:Deployment": { template: TEMPLATE, longRunning: true, replicated: true, runsPods: true },
+    "kubernetes:apps/v1:StatefulSet": { template: TEMPLATE, longRunning: true, replicated: true, runsPods: true },
+    "kubernetes:apps/v1:DaemonSet": { template: TEMPLATE, longRunning: true, replicated: false, runsPods: true },
+    "kubernetes:apps/v1:ReplicaSet": { template: TEMPLATE, longRunning: true, replicated: false, runsPods: true },
+    "kubernetes:core/v1:ReplicationController": { template: TEMPLATE, longRunning: true, replicated: false, runsPods: true },
+    "kubernetes:batch/v1:Job": { template: TEMPLATE, longRunning: false, replicated: false, runsPods: true },
+    "kubernetes:batch/v1:CronJob": { template: ["spec", "jobTemplate", "spec", "template"], longRunning: false, replicated: false, runsPods: true },
+    "kubernetes:core/v1:Pod": { template: [], longRunning: false, replicated: false, runsPods: true },
+    "kubernetes:core/v1:PodTemplate": { template: ["template"], longRunning: false, replicated: false, runsPods: false },
+};
+
+/** Every type that carries a pod template, keyed by Pulumi type token, `*Patch` types included. */
+export const POD_CARRIERS: Readonly<Record<string, PodCarrier>> = Object.fromEntries(
+    Object.entries(CARRIERS).flatMap(([type, row]) => {
+        const kind = type.slice(type.lastIndexOf(":") + 1);
+        return [
+            [type, { ...row, kind, patch: false }],
+            [`${type}Patch`, { ...row, kind, patch: true }],
+        ];
+    }),
+);
+
+const typesWhere = (keep: (carrier: PodCarrier) => boolean): readonly string[] =>
+    Object.entries(POD_CARRIERS)
+        .filter(([, carrier]) => keep(carrier))
+        .map(([type]) => type);
 
 /** Every type that carries a pod template. */
-export const POD_TEMPLATE_TYPES: readonly string[] = Object.values(WORKLOAD_TYPES);
+export const POD_TEMPLATE_TYPES: readonly string[] = typesWhere(() => true);
 
-/** Workloads that keep pods running (probes make sense; Jobs and bare Pods are excluded). */
-export const LONG_RUNNING_TYPES: readonly string[] = [
-    WORKLOAD_TYPES.deployment,
-    WORKLOAD_TYPES.statefulSet,
-    WORKLOAD_TYPES.daemonSet,
-    WORKLOAD_TYPES.replicaSet,
-    WORKLOAD_TYPES.replicationController,
-];
+/** Workloads that keep pods running (probes make sense; Jobs, bare Pods and PodTemplates are excluded). */
+export const LONG_RUNNING_TYPES: readonly string[] = typesWhere((c) => c.longRunning);
 
 /** Workloads whose replica count a PodDisruptionBudget and an autoscaler reason about. */
-export const REPLICATED_TYPES: readonly string[] = [WORKLOAD_TYPES.deployment, WORKLOAD_TYPES.statefulSet];
+export const REPLICATED_TYPES: readonly string[] = typesWhere((c) => c.replicated);
 
 /** A pod template: its metadata and spec, each possibly unknown during preview. */
 export interface PodTemplate {
     metadata: Record<string, unknown> | typeof UNKNOWN | undefined;
     spec: Record<string, unknown> | typeof UNKNOWN | undefined;
+    /** It comes from a `*Patch`, so unset fields are not its to judge. */
+    partial: boolean;
 }
 
 /** The pod template of a workload's inputs, or `undefined` when `type` carries none. */
 export function podTemplateOf(type: string, props: Record<string, unknown>): PodTemplate | undefined {
-    let template: unknown;
-    switch (type) {
-        case WORKLOAD_TYPES.pod:
-            return { metadata: recordOrUnknown(props.metadata), spec: recordOrUnknown(props.spec) };
-        case WORKLOAD_TYPES.cronJob:
-            template = at(props, "spec", "jobTemplate", "spec", "template");
-            break;
-        default:
-            if (!POD_TEMPLATE_TYPES.includes(type)) {
-                return undefined;
-            }
-            template = at(props, "spec", "template");
+    const carrier = POD_CARRIERS[type];
+    if (carrier === undefined) {
+        return undefined;
     }
+    const template = at(props, ...carrier.template);
     if (isUnknown(template)) {
-        return { metadata: UNKNOWN, spec: UNKNOWN };
+        return { metadata: UNKNOWN, spec: UNKNOWN, partial: carrier.patch };
     }
-    return { metadata: recordOrUnknown(at(template, "metadata")), spec: recordOrUnknown(at(template, "spec")) };
+    return {
+        metadata: recordOrUnknown(at(template, "metadata")),
+        spec: recordOrUnknown(at(template, "spec")),
+        partial: carrier.patch,
+    };
+}
+
+/**
+ * True when `value` is a field a Patch leaves alone (unset), so the live object decides it. A Patch
+ * is applied on top of an existing object, so only what it sets can make things worse; an explicit
+ * `null` is still judged, as it clears the live value.
+ */
+export function untouched(value: unknown, template: PodTemplate): boolean {
+    return template.partial && value === undefined;
 }
 
 function recordOrUnknown(value: unknown): Record<string, unknown> | typeof UNKNOWN | undefined {

@@ -57,16 +57,61 @@ export function deploymentProps(replicas = 2): Record<string, unknown> {
     };
 }
 
+/**
+ * Every type the pack reads a pod template from, spelled out here rather than taken from the pack,
+ * so that a type dropped from the pack's table fails a test.
+ */
+export const POD_TYPES = [
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:apps/v1:ReplicaSet",
+    "kubernetes:core/v1:ReplicationController",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:batch/v1:CronJob",
+    "kubernetes:core/v1:Pod",
+    "kubernetes:core/v1:PodTemplate",
+].flatMap((type) => [type, `${type}Patch`]);
+
+/** The types of `POD_TYPES` whose pods serve until replaced (the ones `workload-probes` applies to). */
+export const LONG_RUNNING_POD_TYPES = POD_TYPES.filter((t) => /:(Deployment|StatefulSet|DaemonSet|ReplicaSet|ReplicationController)(Patch)?$/.test(t));
+
+/** Where the pod spec sits in the Kubernetes shape of `type` (a Patch has the shape of the object it patches). */
+function podSpecPath(type: string): string[] {
+    switch (type.replace(/Patch$/, "")) {
+        case "kubernetes:core/v1:Pod":
+            return ["spec"];
+        case "kubernetes:core/v1:PodTemplate":
+            return ["template", "spec"];
+        case "kubernetes:batch/v1:CronJob":
+            return ["spec", "jobTemplate", "spec", "template", "spec"];
+        default:
+            return ["spec", "template", "spec"];
+    }
+}
+
 /** The pod spec inside workload props of any supported kind. */
 export function podSpec(props: Record<string, unknown>, type = "kubernetes:apps/v1:Deployment"): Record<string, unknown> {
-    const spec = props.spec as Record<string, unknown>;
-    if (type === "kubernetes:core/v1:Pod") {
-        return spec;
+    return podSpecPath(type).reduce((node, key) => node[key] as Record<string, unknown>, props);
+}
+
+/** Props of `type` with `spec` as the pod spec and `labels` on the pod template (or Pod). */
+export function workloadProps(type: string, spec: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const metadata = { name: "w", namespace: "apps", labels: POD_LABELS };
+    const path = podSpecPath(type);
+    const props: Record<string, unknown> = { metadata };
+    let node = props;
+    path.slice(0, -1).forEach((key, index) => {
+        // The object's own spec keeps `extra` (replicas, selector, schedule); the template gets the labels.
+        const child: Record<string, unknown> = index === 0 && key === "spec" ? { ...extra } : {};
+        node[key] = child;
+        node = child;
+    });
+    if (path.length > 1) {
+        node.metadata = { labels: POD_LABELS };
     }
-    if (type === "kubernetes:batch/v1:CronJob") {
-        return ((spec.jobTemplate as { spec: { template: { spec: Record<string, unknown> } } }).spec.template.spec);
-    }
-    return (spec.template as { spec: Record<string, unknown> }).spec;
+    node[path[path.length - 1]] = spec;
+    return props;
 }
 
 /** The first container of a Deployment's props. */
@@ -88,16 +133,14 @@ export function deploymentWith(change: (props: Record<string, unknown>) => void)
 
 /** A compliant workload of each supported kind, keyed by type token. */
 export function workloadOfType(type: string): Record<string, unknown> {
-    const metadata = { name: "w", namespace: "apps", labels: POD_LABELS };
-    const template = { metadata: { labels: POD_LABELS }, spec: compliantPodSpec() };
-    switch (type) {
-        case "kubernetes:core/v1:Pod":
-            return { metadata, spec: compliantPodSpec() };
-        case "kubernetes:batch/v1:CronJob":
-            return { metadata, spec: { schedule: "0 * * * *", jobTemplate: { spec: { template } } } };
-        default:
-            return { metadata, spec: { selector: { matchLabels: POD_LABELS }, template } };
-    }
+    const base = type.replace(/Patch$/, "");
+    const extra =
+        base === "kubernetes:batch/v1:CronJob"
+            ? { schedule: "0 * * * *" }
+            : base.endsWith(":Job") || base.endsWith(":Pod") || base.endsWith(":PodTemplate")
+              ? {}
+              : { replicas: 2, selector: { matchLabels: POD_LABELS } };
+    return workloadProps(type, compliantPodSpec(), extra);
 }
 
 /** A compliant ClusterIP Service's props, selecting the compliant pods on the named port. */

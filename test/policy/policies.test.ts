@@ -82,6 +82,15 @@ describe("the policies", () => {
         expect(await validate("pss-privilege-escalation", resourceArgs("kubernetes:core/v1:Pod", props))).toEqual([]);
     });
 
+    it.each([
+        ["kubernetes:apps/v1:DeploymentPatch", { metadata: { name: "web" }, spec: { template: { spec: { containers: [{ name: "app", securityContext: { allowPrivilegeEscalation: true } }] } } } }],
+        ["kubernetes:core/v1:PodTemplate", { metadata: { name: "web" }, template: { spec: { containers: [{ name: "app", securityContext: { allowPrivilegeEscalation: true } }] } } }],
+    ])("report a %s's violations through its own resource class", async (type, props) => {
+        expect(await validate("pss-privilege-escalation", resourceArgs(type, props))).toEqual([
+            'container "app": securityContext.allowPrivilegeEscalation must be false (got true); set it to false.',
+        ]);
+    });
+
     it("mark a multi-type rule not applicable to other types", async () => {
         await expect(validate("pss-privilege-escalation", resourceArgs("kubernetes:core/v1:Service", {}))).rejects.toThrow("not applicable");
     });

@@ -8,16 +8,22 @@ import {
     deploymentProps,
     deploymentWith,
     LIFECYCLE_DOCUMENT,
+    LONG_RUNNING_POD_TYPES,
     pdbProps,
+    PINNED_IMAGE,
     podSpec,
     POD_LABELS,
+    POD_TYPES,
     repositoryProps,
     stackResource,
     workloadOfType,
+    workloadProps,
 } from "./fixtures";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+const CONFIG_MAP_PATCH = "kubernetes:core/v1:ConfigMapPatch";
 const REPOSITORY = "aws:ecr/repository:Repository";
 
 /** One fixture for a resource rule: `fails` is a fragment of the expected message, absent for a passing fixture. */
@@ -57,6 +63,11 @@ const ephemeralWithoutEscalationSetting = () => {
     return c;
 };
 const repository = (patch: Record<string, unknown>) => ({ ...repositoryProps(), ...patch });
+/** A DeploymentPatch of the "app" container that sets only `container` (and `pod` on the pod spec), as a Patch of a live Deployment does. */
+const deploymentPatch = (container: Record<string, unknown>, pod: Record<string, unknown> = {}) => ({
+    metadata: { name: "web-abc123", namespace: "apps" },
+    spec: { template: { spec: { ...pod, containers: [{ name: "app", ...container }] } } },
+});
 
 const resourceCases: ResourceCase[] = [
     // pss-privileged
@@ -147,6 +158,11 @@ const resourceCases: ResourceCase[] = [
     { rule: "secret-env-literal", title: "an AWS access key under an innocent name", props: withEnv({ name: "UPLOAD_USER", value: "AKIAIOSFODNN7EXAMPLE" }), fails: "looks like an AWS access key id" },
     { rule: "secret-env-literal", title: "a PEM private key", props: withEnv({ name: "TLS", value: "-----BEGIN RSA PRIVATE KEY-----\nMIIE..." }), fails: "a PEM private key" },
     { rule: "secret-env-literal", title: "a database URL with a password", props: withEnv({ name: "DATABASE_URL", value: "postgres://app:s3cret@db:5432/app" }), fails: "a URL with an embedded password" },
+    { rule: "secret-env-literal", title: "names that mention a key or a password but are not one", props: withEnv({ name: "PWD", value: "/app" }, { name: "AWS_ACCESS_KEY_ID", value: "from-the-instance-role" }, { name: "CACHE_KEY_PREFIX", value: "web:" }, { name: "PUBLIC_KEY", value: "ssh-ed25519 AAAAC3Nz" }, { name: "SIGNING_KEY_FILE", value: "/run/secrets/signing" }) },
+    { rule: "secret-env-literal", title: "an abbreviated password (DB_PASS)", props: withEnv({ name: "DB_PASS", value: "hunter2" }), fails: "env DB_PASS must not be a literal: its name says" },
+    { rule: "secret-env-literal", title: "an abbreviated password (MYSQL_PWD)", props: withEnv({ name: "MYSQL_PWD", value: "hunter2" }), fails: "env MYSQL_PWD" },
+    { rule: "secret-env-literal", title: "a *_KEY (STRIPE_KEY)", props: withEnv({ name: "STRIPE_KEY", value: "sk_test_abc" }), fails: "env STRIPE_KEY" },
+    { rule: "secret-env-literal", title: "a JSON value assigning a password", props: withEnv({ name: "APP_CONFIG", value: '{"db":{"host":"db","password":"hunter2"}}' }), fails: 'env APP_CONFIG must not be a literal: its value looks like a JSON document assigning "db.password"' },
     { rule: "secret-env-literal", title: "a literal in an init container", props: withPodSpec({ initContainers: [{ ...compliantContainer("init"), env: [{ name: "GITHUB_TOKEN", value: "ghp_0123456789abcdefghijABCDEFGHIJ012345" }] }] }), fails: 'init container "init": env GITHUB_TOKEN' },
     // secret-configmap-entries
     { rule: "secret-configmap-entries", title: "plain settings", type: CONFIG_MAP, props: configMap({ LOG_LEVEL: "info", GREETING: "hi", "app.yaml": "port: 8080\ntoken_ttl: 30\n" }) },
@@ -154,6 +170,32 @@ const resourceCases: ResourceCase[] = [
     { rule: "secret-configmap-entries", title: "a value shaped like a JWT", type: CONFIG_MAP, props: configMap({ SESSION: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U" }), fails: "a JSON Web Token" },
     { rule: "secret-configmap-entries", title: "a config file assigning a password", type: CONFIG_MAP, props: configMap({ "app.yaml": "port: 8080\ndb_password: hunter2\n" }), fails: 'a config file assigning "db_password"' },
     { rule: "secret-configmap-entries", title: "a binary entry named like a key", type: CONFIG_MAP, props: configMap({}, { "tls.private_key": "AAAA" }), fails: "binaryData.tls.private_key" },
+    { rule: "secret-configmap-entries", title: "a JSON document of plain settings and placeholders", type: CONFIG_MAP, props: configMap({ "app.json": '{"db":{"host":"db","port":5432,"password":"${DB_PASSWORD}"},"cacheKey":"users","features":["a","b"]}' }) },
+    { rule: "secret-configmap-entries", title: "a JSON document with a nested password", type: CONFIG_MAP, props: configMap({ "app.json": '{"db":{"password":"hunter2"}}' }), fails: 'data.app.json: its value looks like a JSON document assigning "db.password"' },
+    { rule: "secret-configmap-entries", title: "a JSON document with an abbreviated name", type: CONFIG_MAP, props: configMap({ "app.json": '{"DB_PASS":"x"}' }), fails: 'a JSON document assigning "DB_PASS"' },
+    { rule: "secret-configmap-entries", title: "a JSON array of users with passwords", type: CONFIG_MAP, props: configMap({ "users.json": '[{"name":"admin","pass":"hunter2"}]' }), fails: 'a JSON document assigning "0.pass"' },
+    { rule: "secret-configmap-entries", title: "a key with an abbreviated name", type: CONFIG_MAP, props: configMap({ SIGNING_KEY: "abc" }), fails: "data.SIGNING_KEY" },
+    { rule: "secret-configmap-entries", title: "binaryData is judged by name only", type: CONFIG_MAP, props: configMap({}, { "app.json": Buffer.from('{"password":"hunter2"}').toString("base64") }) },
+    { rule: "secret-configmap-entries", title: "a ConfigMapPatch of plain settings", type: CONFIG_MAP_PATCH, props: configMap({ LOG_LEVEL: "debug" }) },
+    { rule: "secret-configmap-entries", title: "a ConfigMapPatch adding a password", type: CONFIG_MAP_PATCH, props: configMap({ SMTP_PASS: "hunter2" }), fails: "data.SMTP_PASS" },
+    // *Patch types: a Patch applies on top of a live object, so only the fields it sets are judged
+    { rule: "pss-privilege-escalation", title: "a DeploymentPatch setting allowPrivilegeEscalation: true", type: DEPLOYMENT_PATCH, props: deploymentPatch({ securityContext: { allowPrivilegeEscalation: true } }), fails: "allowPrivilegeEscalation must be false (got true)" },
+    { rule: "pss-run-as-non-root", title: "a DeploymentPatch setting runAsUser 0", type: DEPLOYMENT_PATCH, props: deploymentPatch({ securityContext: { runAsUser: 0 } }), fails: 'container "app": securityContext.runAsUser must not be 0' },
+    { rule: "pss-run-as-non-root", title: "a DeploymentPatch setting runAsNonRoot: false", type: DEPLOYMENT_PATCH, props: deploymentPatch({ securityContext: { runAsNonRoot: false } }), fails: "runAsNonRoot must be true (got false)" },
+    { rule: "pss-seccomp", title: "a DeploymentPatch opting out with Unconfined", type: DEPLOYMENT_PATCH, props: deploymentPatch({ securityContext: { seccompProfile: { type: "Unconfined" } } }), fails: '(got "Unconfined")' },
+    { rule: "pss-capabilities", title: "a DeploymentPatch adding NET_BIND_SERVICE (drop left to the live object)", type: DEPLOYMENT_PATCH, props: deploymentPatch({ securityContext: { capabilities: { add: ["NET_BIND_SERVICE"] } } }) },
+    { rule: "pss-capabilities", title: "a DeploymentPatch replacing drop without ALL", type: DEPLOYMENT_PATCH, props: deploymentPatch({ securityContext: { capabilities: { drop: ["NET_RAW"] } } }), fails: 'capabilities.drop must include "ALL" (got ["NET_RAW"])' },
+    { rule: "pss-host-namespaces", title: "a DeploymentPatch turning on hostNetwork", type: DEPLOYMENT_PATCH, props: deploymentPatch({}, { hostNetwork: true }), fails: "pod: spec.hostNetwork must not be true" },
+    { rule: "workload-resources", title: "a DeploymentPatch raising only the cpu request", type: DEPLOYMENT_PATCH, props: deploymentPatch({ resources: { requests: { cpu: "200m" } } }) },
+    { rule: "workload-resources", title: "a DeploymentPatch clearing the memory limit", type: DEPLOYMENT_PATCH, props: deploymentPatch({ resources: { limits: { memory: null } } }), fails: 'container "app": resources limits.memory must be set' },
+    { rule: "workload-probes", title: "a DeploymentPatch tuning the readiness period only", type: DEPLOYMENT_PATCH, props: deploymentPatch({ readinessProbe: { periodSeconds: 3 } }) },
+    { rule: "workload-probes", title: "a DeploymentPatch clearing the readiness probe", type: DEPLOYMENT_PATCH, props: deploymentPatch({ readinessProbe: null }), fails: "readinessProbe with an httpGet, tcpSocket, exec or grpc handler must be set" },
+    { rule: "workload-probes", title: "a DeploymentPatch pointing both probes at one endpoint", type: DEPLOYMENT_PATCH, props: deploymentPatch({ readinessProbe: { httpGet: { path: "/healthz", port: "http" } }, livenessProbe: { httpGet: { path: "/healthz", port: "http" } } }), fails: "readinessProbe and livenessProbe call the same" },
+    { rule: "workload-image-digest", title: "a DeploymentPatch pinning a new digest", type: DEPLOYMENT_PATCH, props: deploymentPatch({ image: PINNED_IMAGE }) },
+    { rule: "workload-image-digest", title: "a DeploymentPatch moving to :latest", type: DEPLOYMENT_PATCH, props: deploymentPatch({ image: "nginx:latest" }), fails: 'image "nginx:latest" uses the :latest tag' },
+    { rule: "workload-read-only-root-filesystem", title: "a DeploymentPatch making the root filesystem writable", type: DEPLOYMENT_PATCH, props: deploymentPatch({ securityContext: { readOnlyRootFilesystem: false } }), fails: "readOnlyRootFilesystem must be true (got false)" },
+    { rule: "workload-service-account-token", title: "a DeploymentPatch mounting the token", type: DEPLOYMENT_PATCH, props: deploymentPatch({}, { automountServiceAccountToken: true }), fails: "automountServiceAccountToken must be false (got true)" },
+    { rule: "secret-env-literal", title: "a DeploymentPatch adding a password literal", type: DEPLOYMENT_PATCH, props: deploymentPatch({ env: [{ name: "DB_PASSWORD", value: "hunter2" }] }), fails: 'container "app": env DB_PASSWORD' },
     // ecr-scan-on-push
     { rule: "ecr-scan-on-push", title: "scan on push", type: REPOSITORY, props: repositoryProps() },
     { rule: "ecr-scan-on-push", title: "scanning off", type: REPOSITORY, props: repository({ imageScanningConfiguration: { scanOnPush: false } }), fails: "ECR.1" },
@@ -202,6 +244,9 @@ const stackCases: StackCase[] = [
     { rule: "workload-replicas", title: "an autoscaler whose target name is not known yet (preview)", resources: stackWith((rs) => { setReplicas(undefined)(rs); const h = hpa(2); (h.props.spec as { scaleTargetRef: Record<string, unknown> }).scaleTargetRef.name = UNKNOWN; rs.push(h); }) },
     { rule: "workload-replicas", title: "an autoscaler allowing one replica", resources: stackWith((rs) => { setReplicas(undefined)(rs); rs.push(hpa(undefined)); }), fails: 'minReplicas of HorizontalPodAutoscaler "web"' },
     { rule: "workload-replicas", title: "three replicas below a configured minimum of 4", resources: stackWith(setReplicas(3)), config: { minReplicas: 4 }, fails: "at least 4" },
+    { rule: "workload-replicas", title: "a DeploymentPatch that leaves spec.replicas to the live object", resources: [stackResource(DEPLOYMENT_PATCH, "web", deploymentPatch({ image: PINNED_IMAGE }))] },
+    { rule: "workload-replicas", title: "a DeploymentPatch scaling down to one replica", resources: [stackResource(DEPLOYMENT_PATCH, "web", { metadata: { name: "web-abc123", namespace: "apps" }, spec: { replicas: 1 } })], fails: 'DeploymentPatch "web" runs 1 replica(s) (spec.replicas)' },
+    { rule: "workload-replicas", title: "an autoscaler allowing one replica of a patched Deployment", resources: [stackResource(DEPLOYMENT_PATCH, "web", deploymentPatch({ image: PINNED_IMAGE })), hpa(1)], fails: 'DeploymentPatch "web" runs 1 replica(s) (minReplicas of HorizontalPodAutoscaler "web")' },
     // workload-disruption-budget
     { rule: "workload-disruption-budget", title: "maxUnavailable 1", resources: compliantStack() },
     { rule: "workload-disruption-budget", title: "minAvailable 1 with two replicas", resources: stackWith(setPdb({ minAvailable: 1 })) },
@@ -216,6 +261,7 @@ const stackCases: StackCase[] = [
     { rule: "workload-disruption-budget", title: "minAvailable 100%", resources: stackWith(setPdb({ minAvailable: "100%" })), fails: 'minAvailable "100%"' },
     { rule: "workload-disruption-budget", title: "minAvailable 1 with an autoscaler that may go down to 1", resources: stackWith((rs) => { setPdb({ minAvailable: 1 })(rs); setReplicas(undefined)(rs); rs.push(hpa(1)); }), fails: "with 1 replica(s)" },
     { rule: "workload-disruption-budget", title: "neither field set", resources: stackWith(setPdb({})), fails: "sets neither minAvailable nor maxUnavailable" },
+    { rule: "workload-disruption-budget", title: "a DeploymentPatch without a PDB (the PDB belongs with the patched Deployment)", resources: [stackResource(DEPLOYMENT_PATCH, "web", workloadOfType(DEPLOYMENT_PATCH))] },
     { rule: "workload-disruption-budget", title: "two PDBs over the same pods", resources: stackWith((rs) => rs.push(stackResource("kubernetes:policy/v1:PodDisruptionBudget", "web-extra", pdbProps()))), fails: "selected by 2 PodDisruptionBudgets" },
     // service-targets-pods
     { rule: "service-targets-pods", title: "a named targetPort", resources: compliantStack() },
@@ -227,6 +273,9 @@ const stackCases: StackCase[] = [
     { rule: "service-targets-pods", title: "pods in another namespace", resources: stackWith((rs) => { (find(rs, "Service").props.metadata as Record<string, unknown>).namespace = "other"; }), fails: "no pod template" },
     { rule: "service-targets-pods", title: "an unknown port name", resources: stackWith(setServicePort({ name: "metrics", port: 9090, targetPort: "metrics" })), fails: 'targets "metrics"/TCP, which no selected container declares (declared: http/8080)' },
     { rule: "service-targets-pods", title: "an undeclared port number", resources: stackWith(setServicePort({ port: 80, targetPort: 9090 })), fails: "targets 9090/TCP" },
+    { rule: "service-targets-pods", title: "labels only a PodTemplate carries (it runs no pods)", resources: stackWith((rs) => { find(rs, "Deployment").type = "kubernetes:core/v1:PodTemplate"; find(rs, "PodTemplate").props = workloadOfType("kubernetes:core/v1:PodTemplate"); }), fails: "no pod template in this stack and namespace carries those labels" },
+    { rule: "service-targets-pods", title: "labels only a DeploymentPatch carries (the pods are declared elsewhere)", resources: stackWith((rs) => { find(rs, "Deployment").type = DEPLOYMENT_PATCH; }), fails: "no pod template in this stack and namespace carries those labels" },
+    { rule: "service-targets-pods", title: "a Job's pods", resources: stackWith((rs) => { find(rs, "Deployment").type = "kubernetes:batch/v1:Job"; }) },
     { rule: "service-targets-pods", title: "a protocol mismatch", resources: stackWith(setServicePort({ port: 8080, protocol: "UDP" })), fails: "targets 8080/UDP" },
     // ecr-lifecycle-policy
     { rule: "ecr-lifecycle-policy", title: "a policy attached by repository name", resources: compliantStack() },
@@ -320,17 +369,51 @@ describe("the compliant fixtures", () => {
         expect(evaluate(compliantStack())).toEqual([]);
     });
 
-    it.each(POD_TEMPLATE_TYPES.map((t) => [t]))("a compliant %s passes every resource rule", (type) => {
-        const findings = evaluate([stackResource(type, "w", workloadOfType(type))]).filter(
-            (f) => !["workload-replicas", "workload-disruption-budget", "service-targets-pods"].includes(f.rule),
-        );
-        expect(findings).toEqual([]);
+});
+
+describe("every type that carries a pod template", () => {
+    const resourceRuleNames = rules.filter((r) => r.kind === "resource").map((r) => r.name);
+    /** The resource rules `props` of `type` fails, in rule order. */
+    const failedResourceRules = (type: string, props: Record<string, unknown>) =>
+        evaluate([stackResource(type, "w", props)])
+            .map((f) => f.rule)
+            .filter((rule) => resourceRuleNames.includes(rule));
+    const firstContainer = (spec: Record<string, unknown>) => (spec.containers as Record<string, unknown>[])[0];
+
+    /** One broken thing per rule family, applied to a compliant pod spec. */
+    const violations: { title: string; rule: string; apply(spec: Record<string, unknown>): void }[] = [
+        { title: "running as root", rule: "pss-run-as-non-root", apply: (spec) => void ((firstContainer(spec).securityContext as Record<string, unknown>).runAsUser = 0) },
+        { title: "on the host network", rule: "pss-host-namespaces", apply: (spec) => void (spec.hostNetwork = true) },
+        { title: "with a DB_PASSWORD literal", rule: "secret-env-literal", apply: (spec) => void (firstContainer(spec).env as unknown[]).push({ name: "DB_PASSWORD", value: "hunter2" }) },
+        { title: "with a :latest image", rule: "workload-image-digest", apply: (spec) => void (firstContainer(spec).image = "web:latest") },
+    ];
+
+    it("are exactly the types the pack reads pod templates from", () => {
+        expect([...POD_TEMPLATE_TYPES].sort()).toEqual([...POD_TYPES].sort());
     });
 
-    it.each(POD_TEMPLATE_TYPES.map((t) => [t]))("a %s running as root fails pss-run-as-non-root", (type) => {
+    it.each(POD_TYPES.map((t) => [t]))("a compliant %s passes every resource rule", (type) => {
+        expect(failedResourceRules(type, workloadOfType(type))).toEqual([]);
+    });
+
+    it.each(POD_TYPES.filter((t) => t.endsWith("Patch")).map((t) => [t]))(
+        "a %s that sets only a pinned image passes every resource rule (the live object keeps the rest)",
+        (type) => {
+            expect(failedResourceRules(type, workloadProps(type, { containers: [{ name: "app", image: PINNED_IMAGE }] }))).toEqual([]);
+        },
+    );
+
+    it.each(POD_TYPES.flatMap((type) => violations.map((v) => [type, v.title, v.rule, v] as const)))("a %s %s fails only %s", (type, _title, rule, v) => {
         const props = workloadOfType(type);
-        ((podSpec(props, type).containers as Record<string, unknown>[])[0].securityContext as Record<string, unknown>).runAsUser = 0;
-        expect(evaluate([stackResource(type, "w", props)]).map((f) => f.rule)).toContain("pss-run-as-non-root");
+        v.apply(podSpec(props, type));
+        expect(failedResourceRules(type, props)).toEqual([rule]);
+    });
+
+    it.each(LONG_RUNNING_POD_TYPES.map((t) => [t]))("a %s whose probes call the same endpoint fails only workload-probes", (type) => {
+        const props = workloadOfType(type);
+        const c = firstContainer(podSpec(props, type));
+        c.readinessProbe = c.livenessProbe;
+        expect(failedResourceRules(type, props)).toEqual(["workload-probes"]);
     });
 });
 
