@@ -1,9 +1,12 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 // The pure modules only: reading config must not load the cloud provider SDKs.
 import { DEFAULT_RESOURCES, DEFAULTS, RustServiceArgs } from "./components/args";
 import { DEFAULT_SETTINGS, isRecord, parseEnvPairs } from "./components/helpers";
 import { rustServiceArgsProblems } from "./components/validation";
+import { ENCRYPTED_NOT_SECRET, SECRET_IN_PLAIN_TEXT, StackFileSchema, StackProblem, formatStackProblem, lintConfigKey, lintStackFile } from "./stackFile";
 
 /** The Pulumi project name; stack config keys are `rust-service:<key>`. */
 export const PROJECT = "rust-service";
@@ -88,6 +91,7 @@ export const CONFIG_KEYS = {
     shutdownDeadlineSeconds: key.integer(DEFAULT_SETTINGS.shutdownDeadlineSeconds, "settings.shutdownDeadlineSeconds"),
     requestTimeoutSeconds: key.integer(DEFAULT_SETTINGS.requestTimeoutSeconds, "settings.requestTimeoutSeconds"),
     bodyLimitBytes: key.integer(DEFAULT_SETTINGS.bodyLimitBytes, "settings.bodyLimitBytes"),
+    workerThreads: key.integer(0, "settings.workerThreads"),
     env: key.array("env"),
     secretEnv: key.array("secretEnv", { secret: true }),
 } as const satisfies Record<string, KeySpec>;
@@ -100,6 +104,15 @@ export type ConfigValues = { [K in ConfigKey]: TypeOf<(typeof CONFIG_KEYS)[K]["t
 
 const SPECS = Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec][];
 
+/** Whether `k` is a key this program reads (an own key of {@link CONFIG_KEYS}: `constructor` is not one). */
+const isConfigKey = (k: string): k is ConfigKey => Object.hasOwn(CONFIG_KEYS, k);
+
+/** This program's keys, as the stack-file linter checks them. */
+export const STACK_FILE_SCHEMA: StackFileSchema = {
+    project: PROJECT,
+    keys: new Map(SPECS.map(([k, spec]) => [k, { type: spec.type, secret: spec.secret === true }])),
+};
+
 /** What the program needs from the stack config. */
 export interface StackConfig {
     /** Component name. */
@@ -108,11 +121,14 @@ export interface StackConfig {
     args: RustServiceArgs;
 }
 
-/** Raised with every problem in the stack config at once. */
-export class StackConfigError extends Error {
+/**
+ * Raised with every problem in the stack config at once. A `RunError`: the Pulumi Node.js runtime prints
+ * its message alone, with no stack trace, and fails the update.
+ */
+export class StackConfigError extends pulumi.RunError {
     constructor(readonly problems: readonly string[]) {
         super(
-            `The stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"} (fix them with \`pulumi config set\`, keys are listed in Pulumi.yaml):\n` +
+            `The stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"} (fix them in the stack file or with \`pulumi config set\`; keys are listed in Pulumi.yaml):\n` +
                 problems.map((p) => `  - ${p}`).join("\n"),
         );
         this.name = "StackConfigError";
@@ -152,22 +168,60 @@ function argAt(args: RustServiceArgs | undefined, argPath: string): unknown {
     return argPath.split(".").reduce<unknown>((value, part) => (isRecord(value) ? value[part] : undefined), args);
 }
 
+/** Where an arg path comes from in the stack config: its keys, and the entry of a `NAME=value` list it is. */
+interface KeyRef {
+    /** The keys (an arg object with no key of its own stands for several); the arg path itself if no key fills it. */
+    keys: string[];
+    /** The entry name, for a path into a `NAME=value` list (`env.FOO`). */
+    entry?: string;
+}
+
+/**
+ * The stack config keys an arg path such as `settings.port` or `env.FOO` comes from. An arg object with
+ * no key of its own stands for its keys that `args` sets (all of them without `args`). Work is
+ * proportional to the number of keys this program reads, whatever the stack config holds.
+ */
+function keyRefForArg(argPath: string, args?: RustServiceArgs): KeyRef {
+    const exact = SPECS.find(([, spec]) => spec.arg === argPath || spec.represents === argPath);
+    if (exact) {
+        return { keys: [exact[0]] };
+    }
+    const parent = SPECS.filter(([, spec]) => argPath.startsWith(`${spec.arg}.`)).sort(([, a], [, b]) => b.arg.length - a.arg.length)[0];
+    if (parent) {
+        return { keys: [parent[0]], entry: argPath.slice(parent[1].arg.length + 1) };
+    }
+    const below = SPECS.filter(([, spec]) => spec.arg.startsWith(`${argPath}.`));
+    const set = below.filter(([, spec]) => argAt(args, spec.arg) !== undefined);
+    return { keys: below.length > 0 ? (set.length > 0 ? set : below).map(([k]) => k) : [argPath] };
+}
+
+/** Entry indexes of each parsed `NAME=value` list, by key: how a secret list's entries are named. */
+type EntryIndexes = Partial<Record<ConfigKey, ReadonlyMap<string, number>>>;
+
+/**
+ * A key reference as messages show it: `` `rust-service:env` entry `FOO` ``. An entry of a secret list is
+ * named by its index only, since the text before its `=` may be a misplaced value.
+ */
+function showKeyRef(ref: KeyRef, indexes: EntryIndexes = {}): string {
+    const named = `\`${full(ref.keys.join("/"))}\``;
+    if (ref.entry === undefined) {
+        return named;
+    }
+    const k = ref.keys[0];
+    if (isConfigKey(k) && CONFIG_KEYS[k].secret) {
+        const index = indexes[k]?.get(ref.entry);
+        return `${named} ${index === undefined ? "has an entry that" : `entry ${index}`}`;
+    }
+    return `${named} entry \`${ref.entry}\``;
+}
+
 /**
  * The stack config key (and entry name) an arg path such as `settings.port` or `env.FOO` comes from.
  * An arg object with no key of its own names its keys that `args` sets (all of them without `args`).
  */
 export function configKeyForArg(argPath: string, args?: RustServiceArgs): string {
-    const exact = SPECS.find(([, spec]) => spec.arg === argPath || spec.represents === argPath);
-    if (exact) {
-        return full(exact[0]);
-    }
-    const parent = SPECS.filter(([, spec]) => argPath.startsWith(`${spec.arg}.`)).sort(([, a], [, b]) => b.arg.length - a.arg.length)[0];
-    if (parent) {
-        return `${full(parent[0])}\` entry \`${argPath.slice(parent[1].arg.length + 1)}`;
-    }
-    const below = SPECS.filter(([, spec]) => spec.arg.startsWith(`${argPath}.`));
-    const set = below.filter(([, spec]) => argAt(args, spec.arg) !== undefined);
-    return below.length > 0 ? full((set.length > 0 ? set : below).map(([k]) => k).join("/")) : full(argPath);
+    const ref = keyRefForArg(argPath, args);
+    return ref.entry === undefined ? full(ref.keys.join("/")) : `${full(ref.keys[0])}\` entry \`${ref.entry}`;
 }
 
 /** Whether a key holds its declared default. */
@@ -175,11 +229,12 @@ function unchanged(k: ConfigKey, values: ConfigValues): boolean {
     return JSON.stringify(values[k]) === JSON.stringify(CONFIG_KEYS[k].default);
 }
 
-/** The component args the typed values describe; the problems of NAME=value lists go to `problems`. */
-function toArgs(v: ConfigValues, problems: string[]): RustServiceArgs {
+/** The component args the typed values describe; the problems of NAME=value lists go to `problems`, their entries' indexes to `indexes`. */
+function toArgs(v: ConfigValues, problems: string[], indexes: EntryIndexes): RustServiceArgs {
     const pairs = (k: "env" | "secretEnv" | "buildArgs" | "repositoryTags"): Record<string, string> | undefined => {
-        const { values, problems: pairProblems } = parseEnvPairs(v[k]);
+        const { values, problems: pairProblems, indexes: entries } = parseEnvPairs(v[k]);
         problems.push(...pairProblems.map((p) => `\`${full(k)}\` ${p}`));
+        indexes[k] = entries;
         return Object.keys(values).length > 0 ? values : undefined;
     };
     const optional = (value: string) => (value === "" ? undefined : value);
@@ -189,7 +244,9 @@ function toArgs(v: ConfigValues, problems: string[]): RustServiceArgs {
     // "unset" and "set to the default" look the same; a group that does not apply to the chosen mode
     // is passed on only with the values that differ from their defaults, for the component to report.
     const usesImage = v.image !== "";
-    const createsRepository = !usesImage && v.existingRepositoryUrl === "" && v.registryServer === "" && v.registryRepository === "";
+    // Any registry key selects the generic registry, so a password without a server is reported, not dropped.
+    const usesRegistry = v.registryServer !== "" || v.registryRepository !== "" || v.registryUsername !== "" || v.registryPassword !== "";
+    const createsRepository = !usesImage && v.existingRepositoryUrl === "" && !usesRegistry;
     const group = (prefix: string, applies: boolean) => {
         const keys = SPECS.filter(([, spec]) => spec.arg.startsWith(`${prefix}.`)).map(([k]) => k);
         const given = new Set(applies ? keys : keys.filter((k) => !unchanged(k, v)));
@@ -229,15 +286,14 @@ function toArgs(v: ConfigValues, problems: string[]): RustServiceArgs {
               }
             : undefined,
         existingRepositoryUrl: optional(v.existingRepositoryUrl),
-        registry:
-            v.registryServer !== "" || v.registryRepository !== ""
-                ? {
-                      server: v.registryServer,
-                      repository: v.registryRepository,
-                      username: optional(v.registryUsername),
-                      password: v.registryPassword === "" ? undefined : pulumi.secret(v.registryPassword),
-                  }
-                : undefined,
+        registry: usesRegistry
+            ? {
+                  server: v.registryServer,
+                  repository: v.registryRepository,
+                  username: optional(v.registryUsername),
+                  password: v.registryPassword === "" ? undefined : pulumi.secret(v.registryPassword),
+              }
+            : undefined,
         settings: {
             port: v.port,
             logLevel: v.logLevel,
@@ -246,6 +302,7 @@ function toArgs(v: ConfigValues, problems: string[]): RustServiceArgs {
             shutdownDeadlineSeconds: v.shutdownDeadlineSeconds,
             requestTimeoutSeconds: v.requestTimeoutSeconds,
             bodyLimitBytes: v.bodyLimitBytes,
+            workerThreads: v.workerThreads === 0 ? undefined : v.workerThreads,
         },
         env: pairs("env") ?? {},
         secretEnv: Object.fromEntries(Object.entries(secretEnv).map(([name, value]) => [name, pulumi.secret(value)])),
@@ -264,23 +321,51 @@ function toArgs(v: ConfigValues, problems: string[]): RustServiceArgs {
     };
 }
 
+/** How {@link parseStackConfig} reads the config. */
+export interface ParseOptions {
+    /** Fully qualified keys the engine holds encrypted; when absent, whether a value was encrypted is unknown (tests, plans). */
+    secretKeys?: ReadonlySet<string>;
+    /**
+     * Problems already found in the stack file and in keys of other namespaces (reported first). A project
+     * key they name is not reported again for the same rule; one whose value is unusable is checked with
+     * its default.
+     */
+    lint?: readonly StackProblem[];
+}
+
 /**
  * Turns raw stack config (keys without the `rust-service:` prefix; values as the engine passes them,
  * strings or JSON) into component args. Unset keys take their declared defaults. Throws a
- * {@link StackConfigError} listing every problem. Pure: no Pulumi runtime needed.
+ * {@link StackConfigError} listing every problem. Pure: no Pulumi runtime needed. Linear in the number
+ * of keys: each is looked up once, and each problem is mapped to its key in time independent of them.
  */
-export function parseStackConfig(raw: Record<string, unknown>, options: { secretKeys?: ReadonlySet<string> } = {}): StackConfig {
-    const problems: string[] = [];
+export function parseStackConfig(raw: Record<string, unknown>, options: ParseOptions = {}): StackConfig {
+    const lint = options.lint ?? [];
+    const problems: string[] = lint.map(formatStackProblem);
+    const projectKey = (p: StackProblem) => (p.key?.startsWith(`${PROJECT}:`) ? [p.key.slice(PROJECT.length + 1)] : []);
+    const linted = new Set(lint.flatMap(projectKey));
     const values: Record<string, unknown> = {};
-    const mistyped = new Set<string>();
+    // Keys whose value is not used (its default stands in): problems naming them are not reported twice.
+    const mistyped = new Set(lint.filter((p) => p.unusable).flatMap(projectKey));
 
     for (const k of Object.keys(raw).sort()) {
-        if (!(k in CONFIG_KEYS)) {
-            problems.push(`\`${full(k)}\` is not a setting of this program: check the spelling against Pulumi.yaml or remove it with \`pulumi config rm ${k}\``);
+        const problem = isConfigKey(k) || linted.has(k) ? undefined : lintConfigKey(full(k), STACK_FILE_SCHEMA);
+        if (problem !== undefined) {
+            problems.push(formatStackProblem(problem));
         }
     }
     for (const [k, spec] of SPECS) {
-        const given = raw[k];
+        const given = Object.hasOwn(raw, k) ? raw[k] : undefined;
+        const encrypted = options.secretKeys?.has(full(k)) === true;
+        if (mistyped.has(k) || (encrypted && !spec.secret)) {
+            if (!linted.has(k)) {
+                problems.push(`\`${full(k)}\` ${ENCRYPTED_NOT_SECRET}`);
+            }
+            // Its value is not used, so no message shows it; the other keys are checked with the default.
+            mistyped.add(k);
+            values[k] = spec.default;
+            continue;
+        }
         const { schema, rule } = ENGINE_VALUE[spec.type];
         const parsed = schema.safeParse(given ?? spec.default);
         const allowed = parsed.success && (spec.oneOf === undefined || spec.oneOf.includes(parsed.data as string));
@@ -294,20 +379,20 @@ export function parseStackConfig(raw: Record<string, unknown>, options: { secret
         }
         values[k] = parsed.data;
         const empty = parsed.data === "" || (Array.isArray(parsed.data) && parsed.data.length === 0);
-        if (spec.secret && given !== undefined && !empty && options.secretKeys && !options.secretKeys.has(full(k))) {
-            problems.push(`\`${full(k)}\` holds a secret in plain text: set it again with \`pulumi config set --secret\``);
+        if (spec.secret && given !== undefined && !empty && options.secretKeys && !encrypted && !linted.has(k)) {
+            problems.push(`\`${full(k)}\` ${SECRET_IN_PLAIN_TEXT}`);
         }
     }
     const v = values as ConfigValues;
-    const args = toArgs(v, problems);
+    const indexes: EntryIndexes = {};
+    const args = toArgs(v, problems, indexes);
 
-    const fieldName = (argPath: string) => `\`${configKeyForArg(argPath, args)}\``;
+    const fieldName = (argPath: string) => showKeyRef(keyRefForArg(argPath, args));
     for (const problem of rustServiceArgsProblems(v.instanceName, args, fieldName)) {
-        const named = configKeyForArg(problem.path, args);
+        const ref = keyRefForArg(problem.path, args);
         // A key already reported as mistyped was checked with its default; don't report it twice.
-        const keys = named.split("`")[0].slice(PROJECT.length + 1).split("/");
-        if (!keys.some((k) => mistyped.has(k))) {
-            problems.push(`\`${named}\` ${problem.message}`);
+        if (!ref.keys.some((k) => mistyped.has(k))) {
+            problems.push(`${showKeyRef(ref, indexes)} ${problem.message}`);
         }
     }
     if (problems.length > 0) {
@@ -326,15 +411,31 @@ function secretConfigKeys(keys: readonly string[]): ReadonlySet<string> | undefi
     return new Set(keys.filter((k) => runtimeConfig.isConfigSecret!(k)));
 }
 
-/** Reads this stack's config (the only place the program does) and returns validated component args. */
+/**
+ * Environment variable naming the stack file the engine runs with, when it is not `Pulumi.<stack>.yaml` in
+ * the working directory (the CLI's `--config-file`, which the engine does not pass on); `npm run plan` sets it.
+ */
+export const STACK_FILE_ENV = "RUST_SERVICE_STACK_FILE";
+
+/** The problems of the stack file the program runs with, when it can see it. */
+function stackFileProblems(): StackProblem[] {
+    const file = process.env[STACK_FILE_ENV] || `Pulumi.${pulumi.getStack()}.yaml`;
+    return fs.existsSync(file) ? lintStackFile(fs.readFileSync(file), path.basename(file), STACK_FILE_SCHEMA) : [];
+}
+
+/**
+ * Reads this stack's config (the only place the program does) and returns validated component args.
+ * The engine passes every key of every namespace but drops what it does not understand in the stack
+ * file (a misspelt section, YAML it reads differently), so the stack file itself is linted too.
+ */
 export function loadStackConfig(): StackConfig {
     const config = new pulumi.Config(PROJECT);
     const prefix = `${PROJECT}:`;
-    const allKeys = Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(prefix));
-    const raw: Record<string, unknown> = {};
-    for (const fullKey of allKeys) {
-        const k = fullKey.slice(prefix.length);
-        raw[k] = config.get(k);
-    }
-    return parseStackConfig(raw, { secretKeys: secretConfigKeys(allKeys) });
+    const allKeys = Object.keys(pulumi.runtime.allConfig());
+    const fileProblems = stackFileProblems();
+    const inFile = new Set(fileProblems.map((p) => p.key));
+    // The project's own keys are checked by parseStackConfig; a key the file's problems name is reported once.
+    const otherKeys = allKeys.filter((k) => !k.startsWith(prefix) && !inFile.has(k)).flatMap((k) => lintConfigKey(k, STACK_FILE_SCHEMA) ?? []);
+    const raw = new Map(allKeys.filter((k) => k.startsWith(prefix)).map((k) => [k.slice(prefix.length), config.get(k.slice(prefix.length))]));
+    return parseStackConfig(Object.fromEntries(raw), { secretKeys: secretConfigKeys(allKeys), lint: [...fileProblems, ...otherKeys] });
 }

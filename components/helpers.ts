@@ -42,6 +42,8 @@ export interface ServiceSettings {
     requestTimeoutSeconds: number;
     /** Largest request body in bytes (env BODY_LIMIT_BYTES). Default 1048576. */
     bodyLimitBytes: number;
+    /** Worker threads of the async runtime (env TOKIO_WORKER_THREADS). Default: one per CPU the container may use. */
+    workerThreads?: number;
 }
 
 /** Env var name each setting is passed as. */
@@ -53,7 +55,11 @@ export const SETTINGS_ENV: Readonly<Record<keyof ServiceSettings, string>> = Obj
     shutdownDeadlineSeconds: "SHUTDOWN_DEADLINE_SECONDS",
     requestTimeoutSeconds: "REQUEST_TIMEOUT_SECONDS",
     bodyLimitBytes: "BODY_LIMIT_BYTES",
+    workerThreads: "TOKIO_WORKER_THREADS",
 });
+
+/** Settings the service's defaults file leaves out: unset, the service chooses (see {@link ServiceSettings}). */
+const OPTIONAL_SETTINGS: ReadonlySet<keyof ServiceSettings> = new Set(["workerThreads"]);
 
 /** The service's own defaults file: its defaults as the env vars it reads (the service's tests check it against its code). */
 export const SERVICE_DEFAULTS_FILE = path.join(__dirname, "..", "service", "defaults.env");
@@ -63,12 +69,15 @@ export function settingsFromEnvFile(text: string): ServiceSettings {
     const lines = text.split(/\r?\n/).filter((line) => line !== "" && !line.startsWith("#"));
     const { values } = parseEnvPairs(lines);
     const settings = Object.fromEntries(
-        (Object.keys(SETTINGS_ENV) as (keyof ServiceSettings)[]).map((key) => {
+        (Object.keys(SETTINGS_ENV) as (keyof ServiceSettings)[]).flatMap((key) => {
             const value = values[SETTINGS_ENV[key]];
             if (value === undefined) {
+                if (OPTIONAL_SETTINGS.has(key)) {
+                    return [];
+                }
                 throw new Error(`${SETTINGS_ENV[key]} is missing from the service's defaults`);
             }
-            return [key, key === "logLevel" || key === "greeting" ? value : Number(value)];
+            return [[key, key === "logLevel" || key === "greeting" ? value : Number(value)]];
         }),
     );
     return settings as unknown as ServiceSettings;
@@ -79,6 +88,21 @@ export const DEFAULT_SETTINGS: Readonly<ServiceSettings> = Object.freeze(setting
 
 /** Env var names owned by `settings`; `env`/`secretEnv` may not set them. */
 export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze(Object.values(SETTINGS_ENV));
+
+/** Env var names people set expecting an effect the service does not give them, and the setting that has it. */
+export const UNREAD_ENV_NAMES: ReadonlyMap<string, keyof ServiceSettings> = new Map([["RUST_LOG", "logLevel"]]);
+
+/** The largest value of a Kubernetes integer field (int32): replicas, ports, seconds. */
+export const INT32_MAX = 2_147_483_647;
+
+/**
+ * Longest pod termination grace period the component accepts, in seconds: a pod that may take longer to
+ * stop holds node drains and every rollout for that long, which no HTTP service's drain needs.
+ */
+export const MAX_GRACE_PERIOD_SECONDS = 3600;
+
+/** The most a ConfigMap's or Secret's data may hold, in bytes (Kubernetes refuses larger objects). */
+export const MAX_OBJECT_DATA_BYTES = 1024 * 1024;
 
 /** Seconds added to drain delay + shutdown deadline for the default termination grace period. */
 export const GRACE_MARGIN_SECONDS = 5;
@@ -94,12 +118,11 @@ export function resolveSettings(settings: Partial<ServiceSettings> | undefined):
     return resolved;
 }
 
-/** The container env entries for the settings, in a stable order. */
+/** The container env entries for the settings that are set, in a stable order. */
 export function settingsEnv(settings: ServiceSettings): { name: string; value: string }[] {
-    return (Object.keys(SETTINGS_ENV) as (keyof ServiceSettings)[]).map((key) => ({
-        name: SETTINGS_ENV[key],
-        value: String(settings[key]),
-    }));
+    return (Object.keys(SETTINGS_ENV) as (keyof ServiceSettings)[])
+        .filter((key) => settings[key] !== undefined)
+        .map((key) => ({ name: SETTINGS_ENV[key], value: String(settings[key]) }));
 }
 
 /** The default termination grace period: drain + deadline rounded up, plus a margin, so Kubernetes never kills a draining pod. */
@@ -153,9 +176,14 @@ export const OWNED_LABEL_KEYS: readonly string[] = Object.freeze([
     STACK_LABEL,
 ]);
 
-/** Splits `NAME=value` strings (stack config form) into a record; reports entries without `=` or repeated names. */
-export function parseEnvPairs(entries: readonly string[]): { values: Record<string, string>; problems: string[] } {
-    const values: Record<string, string> = {};
+/**
+ * Splits `NAME=value` strings (stack config form) into a record; reports entries without `=` or repeated
+ * names. Any name is a plain key (`constructor`, `__proto__`). Problems name entries by index only, never
+ * by their text: in a secret list the text before `=` may be a misplaced value.
+ */
+export function parseEnvPairs(entries: readonly string[]): { values: Record<string, string>; problems: string[]; indexes: ReadonlyMap<string, number> } {
+    const pairs = new Map<string, string>();
+    const indexes = new Map<string, number>();
     const problems: string[] = [];
     entries.forEach((entry, index) => {
         const eq = entry.indexOf("=");
@@ -164,13 +192,16 @@ export function parseEnvPairs(entries: readonly string[]): { values: Record<stri
             return;
         }
         const key = entry.slice(0, eq);
-        if (key in values) {
-            problems.push(`entry ${index} repeats the name ${key}: keep one`);
+        const first = indexes.get(key);
+        if (first !== undefined) {
+            problems.push(`entry ${index} repeats the name of entry ${first}: keep one`);
             return;
         }
-        values[key] = entry.slice(eq + 1);
+        indexes.set(key, index);
+        pairs.set(key, entry.slice(eq + 1));
     });
-    return { values, problems };
+    // fromEntries defines own properties, so even `__proto__` stays a key rather than a prototype.
+    return { values: Object.fromEntries(pairs), problems, indexes };
 }
 
 const BINARY_SUFFIX: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };

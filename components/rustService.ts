@@ -82,7 +82,8 @@ export class RustService extends pulumi.ComponentResource implements RustService
 
         const problems = rustServiceArgsProblems(name, args);
         if (problems.length > 0) {
-            throw new pulumi.ResourceError(formatProblems(`RustService "${name}"`, problems), this);
+            // hideStack: the engine prints the message under this resource, without a stack trace or a dump of it.
+            throw new pulumi.ResourceError(formatProblems(`RustService "${name}"`, problems), this, true);
         }
 
         const settings = resolveSettings(args.settings);
@@ -100,10 +101,12 @@ export class RustService extends pulumi.ComponentResource implements RustService
 
         const env = args.env ?? {};
         // Immutable and auto-named: a change replaces the object under a new name, which changes the pod
-        // template and rolls the pods (kubelet never hot-swaps env).
+        // template and rolls the pods (kubelet never hot-swaps env). The data goes in as an Output: the SDK
+        // stringifies a plain top-level input for its debug labels, which throws for a map with an entry
+        // named `toString` or `valueOf`.
         const configMap =
             Object.keys(env).length > 0
-                ? new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: meta, immutable: true, data: env }, { parent: this })
+                ? new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: meta, immutable: true, data: pulumi.output(env) }, { parent: this })
                 : undefined;
         const secretEnv = args.secretEnv ?? {};
         const secretNames = Object.keys(secretEnv).sort();
@@ -115,7 +118,7 @@ export class RustService extends pulumi.ComponentResource implements RustService
                           metadata: meta,
                           immutable: true,
                           type: "Opaque",
-                          stringData: Object.fromEntries(secretNames.map((key) => [key, pulumi.secret(secretEnv[key])])),
+                          stringData: pulumi.output(Object.fromEntries(secretNames.map((key) => [key, pulumi.secret(secretEnv[key])]))),
                       },
                       { parent: this },
                   )
@@ -307,7 +310,7 @@ export class RustService extends pulumi.ComponentResource implements RustService
                     settings.kmsKeyArn !== undefined ? { encryptionType: "KMS", kmsKey: settings.kmsKeyArn } : { encryptionType: "AES256" },
                 ],
                 forceDelete: settings.forceDelete ?? DEFAULTS.forceDelete,
-                tags: settings.tags,
+                tags: settings.tags && pulumi.output(settings.tags),
             },
             { parent: this },
         );

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { DEFAULTS, RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
+import { DEFAULT_RESOURCES, DEFAULTS, RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
 import { contextProblems } from "./contextHash";
 import { isServiceLogFilter, LOG_FILTER_RULE } from "./logFilter";
 import {
@@ -9,18 +9,23 @@ import {
     DNS1035_LABEL,
     DNS1123_LABEL,
     ENV_VAR_NAME,
+    GRACE_MARGIN_SECONDS,
     IMAGE_TAG,
+    INT32_MAX,
     imageRepository,
     LABEL_KEY,
     LABEL_VALUE,
+    MAX_GRACE_PERIOD_SECONDS,
     MAX_NAME_LENGTH,
+    MAX_OBJECT_DATA_BYTES,
     OWNED_LABEL_KEYS,
     SECRET_LIKE_NAME,
     SETTINGS_ENV,
+    UNREAD_ENV_NAMES,
+    DEFAULT_SETTINGS,
     isRecord,
     parseEcrRepositoryUrl,
     parseQuantity,
-    resolveSettings,
 } from "./helpers";
 
 /** One problem with the args: where, and what is wrong and how to fix it. */
@@ -35,10 +40,13 @@ function intRule(min: number, max?: number): string {
     return max === undefined ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`;
 }
 
-function int(min: number, max?: number) {
+/** An integer from `min` to `max`; without `max`, up to the largest a Kubernetes integer field holds. */
+function int(min: number, max?: number, tooLarge = intRule(min, max)) {
     const error = intRule(min, max);
     const schema = z.number({ error }).int({ error }).min(min, { error });
-    return max === undefined ? schema : schema.max(max, { error });
+    return max === undefined
+        ? schema.max(INT32_MAX, { error: `must be at most ${INT32_MAX}, the largest value a Kubernetes integer field holds` })
+        : schema.max(max, { error: tooLarge });
 }
 
 function nonNegative(rule: string) {
@@ -47,11 +55,19 @@ function nonNegative(rule: string) {
 
 function quantity(example: string) {
     const error = `must be a positive Kubernetes quantity such as ${example}`;
-    return z.string({ error }).refine((q) => (parseQuantity(q) ?? 0) > 0, { error });
+    return z.string({ error }).refine((q) => (parseQuantity(q) ?? 0) > 0, { error, abort: true });
 }
 
+// Legal quantities that cannot be meant: Kubernetes accepts them and then runs something else.
+const cpu = (example: string) =>
+    quantity(example).refine((q) => parseQuantity(q)! >= 0.001, { error: "is below 1m, the smallest CPU amount Kubernetes schedules: use at least 1m" });
+const memory = (example: string) =>
+    quantity(example).refine((q) => !/^[^a-zA-Z]*[mun]$/.test(q), {
+        error: "is in thousandths of a byte (the suffix m is milli, not mega): write mebibytes as Mi, e.g. 128Mi",
+    });
+
 const quantities = (cpuExample: string, memoryExample: string) =>
-    z.strictObject({ cpu: quantity(cpuExample).optional(), memory: quantity(memoryExample).optional() });
+    z.strictObject({ cpu: cpu(cpuExample).optional(), memory: memory(memoryExample).optional() });
 
 const stringMap = z.record(z.string(), z.string({ error: "must be a string" }));
 
@@ -149,6 +165,7 @@ function argsSchema(name: Namer) {
             shutdownDeadlineSeconds: nonNegative("must be a number of seconds >= 0").optional(),
             requestTimeoutSeconds: z.number({ error: "must be a number of seconds > 0" }).finite().positive({ error: "must be a number of seconds > 0" }).optional(),
             bodyLimitBytes: int(1).optional(),
+            workerThreads: int(1).optional(),
         })
         .optional(),
     env: stringMap.optional(),
@@ -167,7 +184,11 @@ function argsSchema(name: Namer) {
             targetCpuUtilizationPercent: int(1, 1000).optional(),
         })
         .optional(),
-    terminationGracePeriodSeconds: int(1).optional(),
+    terminationGracePeriodSeconds: int(
+        1,
+        MAX_GRACE_PERIOD_SECONDS,
+        `must be at most ${MAX_GRACE_PERIOD_SECONDS} (an hour): a pod that takes longer to stop holds up node drains and rollouts`,
+    ).optional(),
     servicePort: int(1, 65535).optional(),
     rolloutTimeoutSeconds: int(1).optional(),
     spreadWhenUnsatisfiable: z.enum(["ScheduleAnyway", "DoNotSchedule"], { error: "must be ScheduleAnyway or DoNotSchedule" }).optional(),
@@ -197,23 +218,57 @@ function checkNames(name: string, ctx: Ctx): void {
     }
 }
 
+/** Env names the service reads, and the setting each comes from. */
+const RESERVED_ENV = new Map(Object.entries(SETTINGS_ENV).map(([setting, env]) => [env, setting]));
+
+/** Map keys Pulumi's Node.js SDK drops when it sends inputs (it builds them by assignment). */
+const DROPPED_KEY = "__proto__";
+
 function checkEnv(args: RustServiceArgs, ctx: Ctx): void {
-    const reserved = new Map(Object.entries(SETTINGS_ENV).map(([setting, env]) => [env, setting]));
     const env = record(args.env) ?? {};
     const secretEnv = record(args.secretEnv) ?? {};
     for (const [field, values] of [["env", env], ["secretEnv", secretEnv]] as const) {
         for (const key of Object.keys(values)) {
+            const setting = RESERVED_ENV.get(key) ?? UNREAD_ENV_NAMES.get(key);
             if (!ENV_VAR_NAME.test(key)) {
                 ctx.add(`${field}.${key}`, `is not a valid environment variable name: use letters, digits and '_', not starting with a digit`);
-            } else if (reserved.has(key)) {
-                ctx.add(`${field}.${key}`, `is set by the component from ${ctx.name(`settings.${reserved.get(key)}`)}: set that instead`);
+            } else if (key === DROPPED_KEY) {
+                ctx.add(`${field}.${key}`, "cannot be carried: Pulumi's Node.js SDK drops a map key named __proto__ on its way to the cluster, so the variable would silently vanish: rename it");
+            } else if (RESERVED_ENV.has(key)) {
+                ctx.add(`${field}.${key}`, `is set by the component from ${ctx.name(`settings.${setting}`)}: set that instead`);
+            } else if (setting !== undefined) {
+                ctx.add(`${field}.${key}`, `is not read by the service: set ${ctx.name(`settings.${setting}`)} instead`);
             }
         }
     }
     for (const key of Object.keys(env)) {
-        if (key in secretEnv) {
+        if (Object.hasOwn(secretEnv, key)) {
             ctx.add(`secretEnv.${key}`, `is also in ${ctx.name("env")}: keep the name in one of them (secrets belong in ${ctx.name("secretEnv")} only)`);
         }
+    }
+}
+
+/** Bytes of the plain strings among `values`, counting the keys too when `withKeys`. */
+function dataBytes(values: Record<string, unknown>, withKeys: boolean): number {
+    let bytes = 0;
+    for (const [key, value] of Object.entries(values)) {
+        if (typeof value === "string") {
+            bytes += Buffer.byteLength(value) + (withKeys ? Buffer.byteLength(key) : 0);
+        }
+    }
+    return bytes;
+}
+
+function checkSizes(args: RustServiceArgs, ctx: Ctx): void {
+    const limit = `${MAX_OBJECT_DATA_BYTES} bytes (1 MiB)`;
+    // Kubernetes counts a ConfigMap's keys and values, a Secret's values only (api validation of each).
+    const plain = dataBytes(record(args.env) ?? {}, true);
+    if (plain > MAX_OBJECT_DATA_BYTES) {
+        ctx.add("env", `holds ${plain} bytes of names and values, more than the ${limit} a ConfigMap may hold: move large values into a file the image carries`);
+    }
+    const secret = dataBytes(record(args.secretEnv) ?? {}, false);
+    if (secret > MAX_OBJECT_DATA_BYTES) {
+        ctx.add("secretEnv", `holds ${secret} bytes of values, more than the ${limit} a Secret may hold: keep large secrets in a secret store and pass a reference`);
     }
 }
 
@@ -290,16 +345,12 @@ function isDirectory(dir: string): boolean {
 }
 
 function checkResources(args: RustServiceArgs, ctx: Ctx): void {
-    const resources = record(args.resources ?? {});
-    if (!resources) {
-        return;
-    }
+    const resources = record(args.resources) ?? {};
     const { requests, limits } = resolveResources({ requests: record(resources.requests), limits: record(resources.limits) });
     for (const kind of ["cpu", "memory"] as const) {
-        const [request, limit] = [requests[kind], limits[kind]];
-        if (typeof request !== "string" || typeof limit !== "string") {
-            continue;
-        }
+        // A quantity of the wrong type is reported by the schema; the comparison then uses its default.
+        const request = typeof requests[kind] === "string" ? requests[kind] : DEFAULT_RESOURCES.requests[kind];
+        const limit = typeof limits[kind] === "string" ? limits[kind] : DEFAULT_RESOURCES.limits[kind];
         const [requested, limited] = [parseQuantity(request), parseQuantity(limit)];
         if (requested !== undefined && limited !== undefined && limited < requested) {
             ctx.add(`resources.limits.${kind}`, `must be >= the request (${request}): raise the limit or lower the request, got ${JSON.stringify(limit)}`);
@@ -314,28 +365,43 @@ function checkAutoscaling(args: RustServiceArgs, ctx: Ctx): void {
     }
 }
 
+/** A number of seconds from `settings`, or its default when it has the wrong type (the schema reports that). */
+function seconds(settings: Record<string, unknown>, key: "drainDelaySeconds" | "shutdownDeadlineSeconds"): number {
+    const value = settings[key];
+    return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : DEFAULT_SETTINGS[key];
+}
+
 function checkGracePeriod(args: RustServiceArgs, ctx: Ctx): void {
-    const settings = record(args.settings ?? {});
-    const grace = args.terminationGracePeriodSeconds;
-    if (!settings || typeof grace !== "number") {
-        return;
+    const settings = record(args.settings) ?? {};
+    const [drainDelay, deadline] = [seconds(settings, "drainDelaySeconds"), seconds(settings, "shutdownDeadlineSeconds")];
+    const drain = drainDelay + deadline;
+    const both = `${ctx.name("settings.drainDelaySeconds")} + ${ctx.name("settings.shutdownDeadlineSeconds")}`;
+    if (Math.ceil(drain) + GRACE_MARGIN_SECONDS > MAX_GRACE_PERIOD_SECONDS) {
+        ctx.add(
+            drainDelay > deadline ? "settings.drainDelaySeconds" : "settings.shutdownDeadlineSeconds",
+            `makes ${both} ${drain}s, so pods would take over an hour (${MAX_GRACE_PERIOD_SECONDS}s) to stop and hold up node drains and rollouts: keep the sum under ${MAX_GRACE_PERIOD_SECONDS - GRACE_MARGIN_SECONDS}s`,
+        );
     }
-    const { drainDelaySeconds, shutdownDeadlineSeconds } = resolveSettings(settings);
-    const drain = drainDelaySeconds + shutdownDeadlineSeconds;
-    if (Number.isFinite(drain) && grace <= drain) {
+    const grace = args.terminationGracePeriodSeconds;
+    if (typeof grace === "number" && grace <= drain) {
         ctx.add(
             "terminationGracePeriodSeconds",
-            `must be longer than ${ctx.name("settings.drainDelaySeconds")} + ${ctx.name("settings.shutdownDeadlineSeconds")} (${drain}s), or Kubernetes kills pods mid-drain: raise it or leave it unset, got ${grace}`,
+            `must be longer than ${both} (${drain}s), or Kubernetes kills pods mid-drain: raise it or leave it unset, got ${grace}`,
         );
     }
 }
 
+/** Namespaces the cluster's own components live in; a workload there shares their privileges and quotas. */
+const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
+
 /** Namespaces every cluster has; creating one fails with "already exists". */
-const BUILT_IN_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+const BUILT_IN_NAMESPACES = ["default", ...SYSTEM_NAMESPACES];
 
 function checkNamespace(args: RustServiceArgs, ctx: Ctx): void {
     const namespace = args.namespace ?? DEFAULTS.namespace;
-    if (args.createNamespace === true && BUILT_IN_NAMESPACES.includes(namespace)) {
+    if (SYSTEM_NAMESPACES.includes(namespace)) {
+        ctx.add("namespace", `is ${namespace}, which belongs to the cluster's own components: choose a namespace of your own`);
+    } else if (args.createNamespace === true && BUILT_IN_NAMESPACES.includes(namespace)) {
         ctx.add(
             "createNamespace",
             `cannot create the built-in namespace ${JSON.stringify(namespace)}, which every cluster already has: set it to false or choose another ${ctx.name("namespace")}`,
@@ -373,7 +439,8 @@ export function rustServiceArgsProblems(name: string, args: RustServiceArgs, fie
     const ctx: Ctx = { add: (p, message) => problems.push({ path: p, message }), name: fieldName };
     checkNames(name, ctx);
 
-    const parsed = argsSchema(fieldName).safeParse(args ?? {}, { reportInput: true });
+    // Omitted args are no args; anything else (null, a number, a list) must be an object, which the schema checks.
+    const parsed = argsSchema(fieldName).safeParse(args === undefined ? {} : args, { reportInput: true });
     if (!parsed.success) {
         for (const issue of parsed.error.issues) {
             const p = issue.path.map(String).join(".");
@@ -391,21 +458,31 @@ export function rustServiceArgsProblems(name: string, args: RustServiceArgs, fie
         }
     }
     // Cross-field checks run even when some fields are invalid, so every problem is reported at once.
-    // They read a field only when it has the type they expect (the schema reports it otherwise), and a
-    // field reported once is not reported again.
+    // They read a field only when it has the type they expect, else its default (the schema reports
+    // the field), and a field reported once is not reported again. A path is looked up with each of its
+    // prefixes, so this stays linear in the number of problems.
     const typed = new Set(problems.map((p) => p.path));
-    const reported = (p: string) => [...typed].some((t) => p === t || p.startsWith(`${t}.`));
+    const reported = (p: string) => p.split(".").some((_, i, parts) => typed.has(parts.slice(0, i + 1).join(".")));
     const crossCtx: Ctx = { add: (p, message) => reported(p) || problems.push({ path: p, message }), name: fieldName };
-    const all = record(args ?? {}) ?? {};
-    for (const check of [checkImageSource, checkEnv, checkNamespace, checkResources, checkAutoscaling, checkGracePeriod, checkLabels]) {
+    const all = record(args) ?? {};
+    for (const check of [checkImageSource, checkEnv, checkSizes, checkNamespace, checkResources, checkAutoscaling, checkGracePeriod, checkLabels]) {
         check(all as RustServiceArgs, crossCtx);
     }
     return problems;
 }
 
+/**
+ * How a message shows a path: a `secretEnv` entry whose name is not a valid env var name is shown without
+ * it, since a name that malformed may be a value put in the wrong place.
+ */
+export function displayPath(path: string): string {
+    const [field, ...rest] = path.split(".");
+    return field === "secretEnv" && rest.length > 0 && !ENV_VAR_NAME.test(rest.join(".")) ? "secretEnv.<name not shown>" : path;
+}
+
 /** One message listing every problem, one per line. */
 export function formatProblems(subject: string, problems: readonly ArgsProblem[]): string {
-    const lines = problems.map((p) => `  - \`${p.path}\` ${p.message}`);
+    const lines = problems.map((p) => `  - \`${displayPath(p.path)}\` ${p.message}`);
     return `${subject} has ${problems.length} invalid setting${problems.length === 1 ? "" : "s"}:\n${lines.join("\n")}`;
 }
 

@@ -566,4 +566,64 @@ describe("invalid args", () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
         expect(mocks.resources.filter((r) => r.type !== RUST_SERVICE_TYPE)).toHaveLength(0);
     });
+
+    it("asks the engine to print its problem list without a stack trace or a dump of the component", () => {
+        installMocks();
+        const error = thrownBy(() => new RustService("api", { replicas: 0 }));
+        expect(pulumi.ResourceError.isInstance(error)).toBe(true);
+        expect((error as pulumi.ResourceError).hideStack).toBe(true);
+        expect((error as Error).message).toBe('RustService "api" has 1 invalid setting:\n  - `replicas` must be an integer >= 1, got 0');
+    });
+
+    it.each<[string, unknown, string]>([
+        ["null args", null, "`args` must be an object"],
+        ["a number for args", 42, "`args` must be an object, got 42"],
+        ["a string for args", "str", '`args` must be an object, got "str"'],
+        ["a list for args", [], "`args` must be an object"],
+        ["env set to null", { env: null }, "`env` must be an object"],
+        ["settings set to a list", { settings: [] }, "`settings` must be an object"],
+        ["secretEnv set to null", { secretEnv: null }, "`secretEnv` must be an object"],
+        ["resources set to a string", { resources: "big" }, "`resources` must be an object"],
+        ["autoscaling set to a number", { autoscaling: 5 }, "`autoscaling` must be an object"],
+        ["labels set to a list", { labels: [] }, "`labels` must be an object"],
+        ["build set to null", { build: null }, "`build` must be an object"],
+        ["registry set to a number", { registry: 42 }, "`registry` must be an object"],
+        ["env values that are objects", { env: { A: {} } }, "`env.A` must be a string"],
+    ])("answers %s with its problem list, never a TypeError", (_description, args, fragment) => {
+        installMocks();
+        const error = thrownBy(() => new RustService("api", args as RustServiceArgs));
+        expect(pulumi.ResourceError.isInstance(error)).toBe(true);
+        expect((error as Error).message).toMatch(/^RustService "api" has \d+ invalid settings?:\n/);
+        expect((error as Error).message).toContain(fragment);
+    });
 });
+
+describe("env names that are members of Object.prototype", () => {
+    const names = ["constructor", "toString", "valueOf", "hasOwnProperty"];
+
+    it("delivers them through the ConfigMap like any other name", async () => {
+        const { mocks } = await deploy({ env: Object.fromEntries(names.map((n) => [n, `v-${n}`])) });
+        expect(inputs(mocks.get(T.configMap)).data).toEqual(Object.fromEntries(names.map((n) => [n, `v-${n}`])));
+    });
+
+    it("delivers them through the Secret like any other name", async () => {
+        const { mocks } = await deploy({ secretEnv: Object.fromEntries(names.map((n) => [n, `s-${n}`])) });
+        expect(Object.keys(inputs(mocks.get(T.secret)).stringData).sort()).toEqual([...names].sort());
+    });
+
+    it("refuses __proto__, which Pulumi's Node.js SDK would drop on the way to the cluster", () => {
+        installMocks();
+        const error = thrownBy(() => new RustService("api", { build: { context }, env: Object.fromEntries([["__proto__", "x"]]) }));
+        expect((error as Error).message).toContain("`env.__proto__` cannot be carried: Pulumi's Node.js SDK drops a map key named __proto__");
+    });
+});
+
+/** What `run` throws (undefined if it returns). */
+function thrownBy(run: () => unknown): unknown {
+    try {
+        run();
+    } catch (err) {
+        return err;
+    }
+    return undefined;
+}

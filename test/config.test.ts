@@ -1,10 +1,12 @@
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { DEFAULTS, DEFAULT_RESOURCES } from "../components/args";
 import { DEFAULT_SETTINGS } from "../components/helpers";
-import { CONFIG_KEYS, PROJECT, StackConfig, StackConfigError, configKeyForArg, loadStackConfig, parseStackConfig } from "../config";
+import { CONFIG_KEYS, PROJECT, STACK_FILE_ENV, StackConfig, StackConfigError, configKeyForArg, loadStackConfig, parseStackConfig, ParseOptions } from "../config";
+import { ENCRYPTED_NOT_SECRET } from "../stackFile";
 import { RecordingMocks, isWrappedSecret, unwrapSecrets } from "./mocks";
 
 const root = path.join(__dirname, "..");
@@ -26,9 +28,9 @@ function projectKeys(stackFile: { config: Record<string, unknown> }): Record<str
     );
 }
 
-function problemsOf(raw: Record<string, unknown>, secretKeys?: ReadonlySet<string>): readonly string[] {
+function problemsOf(raw: Record<string, unknown>, secretKeys?: ReadonlySet<string>, options: ParseOptions = {}): readonly string[] {
     try {
-        parseStackConfig(raw, { secretKeys });
+        parseStackConfig(raw, { secretKeys, ...options });
     } catch (err) {
         if (err instanceof StackConfigError) {
             return err.problems;
@@ -201,7 +203,7 @@ describe("parseStackConfig", () => {
         ["env that is not a list", { env: '{"A":"1"}' }, "`rust-service:env` must be a list of strings"],
         ["an env entry without '='", { env: '["APP_MODE"]' }, "`rust-service:env` entry 0 must have the form NAME=value"],
         ["an invalid env name", { env: '["APP-MODE=x"]' }, "`rust-service:env` entry `APP-MODE` is not a valid environment variable name"],
-        ["a name in env and secretEnv", { env: '["APP_TOKEN=a"]', secretEnv: '["APP_TOKEN=b"]' }, "`rust-service:secretEnv` entry `APP_TOKEN` is also in `rust-service:env`"],
+        ["a name in env and secretEnv", { env: '["APP_TOKEN=a"]', secretEnv: '["APP_TOKEN=b"]' }, "`rust-service:secretEnv` entry 0 is also in `rust-service:env`"],
         ["a settings-owned env name", { env: '["PORT=1"]' }, "`rust-service:env` entry `PORT` is set by the component from `rust-service:port`: set that instead"],
         ["a bad memory limit", { memoryLimit: "1GB" }, "`rust-service:memoryLimit` must be a positive Kubernetes quantity"],
         ["a limit below the request", { cpuRequest: "2", cpuLimit: "1" }, "`rust-service:cpuLimit` must be >= the request (2)"],
@@ -215,6 +217,21 @@ describe("parseStackConfig", () => {
         ["an unpinned image", { image: "ghcr.io/acme/api:latest" }, "`rust-service:image` must be pinned by digest"],
         ["an instance name with capitals", { instanceName: "RustService" }, "`rust-service:instanceName` must be a DNS-1035 label"],
         ["a misspelt key", { replica: "3" }, "`rust-service:replica` is not a setting of this program"],
+        ["registry credentials without a registry", { registryUsername: "ci" }, '`rust-service:registryServer` must be a registry host[:port] such as 127.0.0.1:5000, without scheme or path, got ""'],
+        ["a misspelt key, offering the nearest valid one", { namepsace: "x" }, "`rust-service:namepsace` is not a setting of this program: did you mean `rust-service:namespace`?"],
+        ["a key named like a member of Object.prototype", { constructor: "x" }, "`rust-service:constructor` is not a setting of this program"],
+        ["__proto__ as an env name", { env: '["__proto__=x"]' }, "`rust-service:env` entry `__proto__` cannot be carried: Pulumi's Node.js SDK drops a map key named __proto__"],
+        ["the runtime's worker count set through env", { env: '["TOKIO_WORKER_THREADS=4"]' }, "`rust-service:env` entry `TOKIO_WORKER_THREADS` is set by the component from `rust-service:workerThreads`: set that instead"],
+        ["RUST_LOG, which the service does not read", { env: '["RUST_LOG=debug"]' }, "`rust-service:env` entry `RUST_LOG` is not read by the service: set `rust-service:logLevel` instead"],
+        ["a settings-owned name in secretEnv, by index", { secretEnv: '["APP_A=1","PORT=1"]' }, "`rust-service:secretEnv` entry 1 is set by the component from `rust-service:port`: set that instead"],
+        ["a repeated secret env name, by index", { secretEnv: '["APP_A=1","APP_A=2"]' }, "`rust-service:secretEnv` entry 1 repeats the name of entry 0: keep one"],
+        ["a replica count beyond int32", { replicas: "2147483648" }, "`rust-service:replicas` must be at most 2147483647, the largest value a Kubernetes integer field holds, got 2147483648"],
+        ["a memory limit in millibytes", { memoryLimit: "128m" }, "`rust-service:memoryLimit` is in thousandths of a byte (the suffix m is milli, not mega): write mebibytes as Mi, e.g. 128Mi"],
+        ["a CPU request below 1m", { cpuRequest: "0.1m" }, "`rust-service:cpuRequest` is below 1m, the smallest CPU amount Kubernetes schedules"],
+        ["a drain that makes pods take over an hour to stop", { drainDelaySeconds: "4000" }, "`rust-service:drainDelaySeconds` makes `rust-service:drainDelaySeconds` + `rust-service:shutdownDeadlineSeconds` 4020s, so pods would take over an hour"],
+        ["a grace period over an hour", { terminationGracePeriodSeconds: "7200" }, "`rust-service:terminationGracePeriodSeconds` must be at most 3600 (an hour)"],
+        ["a namespace of the cluster's own", { namespace: "kube-system", createNamespace: "false" }, "`rust-service:namespace` is kube-system, which belongs to the cluster's own components: choose a namespace of your own"],
+        ["plain env over the ConfigMap size limit", { env: JSON.stringify([`BIG=${"x".repeat(1024 * 1024)}`]) }, "`rust-service:env` holds 1048579 bytes of names and values, more than the 1048576 bytes (1 MiB) a ConfigMap may hold"],
     ])("rejects %s", (_description, raw, expected) => {
         expect(problemsOf(raw).join("\n")).toContain(expected);
     });
@@ -237,6 +254,60 @@ describe("parseStackConfig", () => {
         expect(() => parseStackConfig({ replicas: "0", servicePort: "0" })).toThrow(
             /has 2 problems.*\n {2}- `rust-service:replicas` must be an integer >= 1, got 0\n {2}- `rust-service:servicePort` must be an integer from 1 to 65535, got 0$/,
         );
+    });
+
+    it("throws a RunError, which the Pulumi runtime prints without a stack trace", () => {
+        let error: unknown;
+        try {
+            parseStackConfig({ replicas: "0" });
+        } catch (err) {
+            error = err;
+        }
+        expect(pulumi.RunError.isInstance(error)).toBe(true);
+        expect(error).toBeInstanceOf(StackConfigError);
+    });
+
+    it("passes the worker thread count to the service, and leaves it to the service at 0", () => {
+        expect(parseStackConfig({ workerThreads: "4" }).args.settings!.workerThreads).toBe(4);
+        expect(parseStackConfig({}).args.settings!.workerThreads).toBeUndefined();
+    });
+
+    it("keeps env names that are members of Object.prototype as plain names", () => {
+        const { env } = parseStackConfig({ env: '["constructor=a","toString=b","valueOf=c"]' }).args;
+        expect(Object.entries(env!)).toEqual([["constructor", "a"], ["toString", "b"], ["valueOf", "c"]]);
+    });
+
+    it("refuses encrypted values on keys that are not secret, checking the rest with their defaults and showing neither", () => {
+        const problems = problemsOf({ replicas: "encrypted-sentinel-1", greeting: "encrypted-sentinel-2" }, new Set([`${PROJECT}:replicas`, `${PROJECT}:greeting`]));
+        expect(problems).toEqual([`\`${PROJECT}:replicas\` ${ENCRYPTED_NOT_SECRET}`, `\`${PROJECT}:greeting\` ${ENCRYPTED_NOT_SECRET}`]);
+    });
+
+    it("still checks the grace period against the drain when the drain delay is mistyped, using its default", () => {
+        expect(problemsOf({ drainDelaySeconds: "soon", terminationGracePeriodSeconds: "10" })).toEqual([
+            '`rust-service:drainDelaySeconds` must be an integer, got "soon"',
+            "`rust-service:terminationGracePeriodSeconds` must be longer than `rust-service:drainDelaySeconds` + `rust-service:shutdownDeadlineSeconds` (25s), or Kubernetes kills pods mid-drain: raise it or leave it unset, got 10",
+        ]);
+    });
+
+    it("reports the stack file's problems first, and a key they name not again", () => {
+        const lint = [{ file: "Pulumi.dev.yaml", line: 4, key: `${PROJECT}:replica`, message: "is not a setting of this program: did you mean `rust-service:replicas`?" }];
+        expect(problemsOf({ replica: "3", replicas: "0" }, undefined, { lint })).toEqual([
+            "Pulumi.dev.yaml:4: `rust-service:replica` is not a setting of this program: did you mean `rust-service:replicas`?",
+            "`rust-service:replicas` must be an integer >= 1, got 0",
+        ]);
+    });
+
+    it("checks everything else with the default of a key whose value the stack file cannot give", () => {
+        const lint = [{ file: "Pulumi.dev.yaml", line: 2, key: `${PROJECT}:replicas`, unusable: true, message: "is a list, but it takes an integer: give a single value" }];
+        expect(problemsOf({ replicas: "[3]", terminationGracePeriodSeconds: "10" }, undefined, { lint })).toEqual([
+            "Pulumi.dev.yaml:2: `rust-service:replicas` is a list, but it takes an integer: give a single value",
+            expect.stringContaining("`rust-service:terminationGracePeriodSeconds` must be longer than"),
+        ]);
+    });
+
+    it("reports each of 20,000 misspelt keys once", () => {
+        const raw = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`replica${i}`, "3"]));
+        expect(problemsOf(raw)).toHaveLength(20_000);
     });
 });
 
@@ -307,14 +378,33 @@ describe("configKeyForArg", () => {
 
 describe("loadStackConfig", () => {
     // loadStackConfig reads the runtime config when called, not when imported, so no module isolation is needed.
-    afterEach(() => pulumi.runtime.setAllConfig({}, []));
+    afterEach(() => {
+        pulumi.runtime.setAllConfig({}, []);
+        delete process.env[STACK_FILE_ENV];
+    });
 
     function load(config: Record<string, string>, secretKeys: string[] = []): StackConfig {
         pulumi.runtime.setAllConfig(config, secretKeys);
         return loadStackConfig();
     }
 
-    it("reads this project's keys from the stack config and ignores other namespaces", () => {
+    /** A stack file with this text, named by the variable the program reads when it is not Pulumi.<stack>.yaml. */
+    function stackFile(text: string): void {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stack-file-")), "Pulumi.ci.yaml");
+        fs.writeFileSync(file, text);
+        process.env[STACK_FILE_ENV] = file;
+    }
+
+    function messageOf(run: () => unknown): string {
+        try {
+            run();
+        } catch (err) {
+            return (err as Error).message;
+        }
+        return "";
+    }
+
+    it("reads this project's keys from the stack config and accepts the providers' keys", () => {
         const { name, args } = load({ "rust-service:replicas": "5", "rust-service:instanceName": "api", "aws:region": "eu-west-1", "kubernetes:context": "kind" });
         expect(name).toBe("api");
         expect(args.replicas).toBe(5);
@@ -328,6 +418,45 @@ describe("loadStackConfig", () => {
 
     it("reports a misspelt key of this project", () => {
         expect(() => load({ "rust-service:namepsace": "x" })).toThrow("`rust-service:namepsace` is not a setting of this program");
+    });
+
+    it("checks the keys of every namespace, offering the nearest valid one", () => {
+        expect(() => load({ "kubernets:context": "kind", "aws:regoin": "eu-west-1" })).toThrow(
+            /`kubernets:context` is in the namespace `kubernets`, which nothing in this program reads .*: did you mean `kubernetes:context`\?\n {2}- `aws:regoin` is not a setting of the aws provider: did you mean `aws:region`\?$/,
+        );
+    });
+
+    it("refuses an encrypted value on a key that is not secret", () => {
+        expect(() => load({ "rust-service:greeting": "hi" }, ["rust-service:greeting"])).toThrow(`\`rust-service:greeting\` ${ENCRYPTED_NOT_SECRET}`);
+    });
+
+    it("reports the mistakes of the stack file it runs with, by line, with those of the values", () => {
+        stackFile("confg:\n  rust-service:replicas: 3\nconfig:\n  rust-service:greeting: [a]\n");
+        const message = messageOf(() => load({ "rust-service:greeting": '["a"]', "rust-service:replicas": "0" }));
+        expect(message).toContain("The stack configuration has 3 problems");
+        expect(message).toContain("  - Pulumi.ci.yaml:1: has the section `confg`, which Pulumi ignores with everything under it");
+        expect(message).toContain("  - Pulumi.ci.yaml:4: `rust-service:greeting` is a list, but it takes a string: give a single value");
+        expect(message).toContain("  - `rust-service:replicas` must be an integer >= 1, got 0");
+    });
+
+    it("reports a key that the stack file and the engine both hold only once, with its line", () => {
+        stackFile("config:\n  kubernets:context: kind\n");
+        const message = messageOf(() => load({ "kubernets:context": "kind" }));
+        expect(message).toContain("The stack configuration has 1 problem ");
+        expect(message).toContain("  - Pulumi.ci.yaml:2: `kubernets:context` is in the namespace `kubernets`");
+    });
+
+    it("looks for Pulumi.<stack>.yaml in the working directory when no other file is named", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-dir-"));
+        fs.writeFileSync(path.join(dir, "Pulumi.lint-test.yaml"), "config:\n  rust-service:replicas: [3]\n");
+        const cwd = process.cwd();
+        pulumi.runtime.setMocks(new RecordingMocks(), PROJECT, "lint-test");
+        process.chdir(dir);
+        try {
+            expect(() => load({ "rust-service:replicas": '["3"]' })).toThrow("Pulumi.lint-test.yaml:2: `rust-service:replicas` is a list, but it takes an integer");
+        } finally {
+            process.chdir(cwd);
+        }
     });
 });
 

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { RustServiceArgs } from "../components";
-import { assertValidRustServiceArgs, formatProblems, rustServiceArgsProblems } from "../components/validation";
+import { assertValidRustServiceArgs, displayPath, formatProblems, rustServiceArgsProblems } from "../components/validation";
 
 let context: string;
 
@@ -31,7 +31,7 @@ const BAD: [string, RustServiceArgs, string, string][] = [
     ["a namespace with capitals", { namespace: "Payments" }, "namespace", "must be a DNS-1123 label"],
     ["a namespace longer than 63", { namespace: "a".repeat(64) }, "namespace", "must be at most 63 characters"],
     ["creating the default namespace", { createNamespace: true }, "createNamespace", 'cannot create the built-in namespace "default"'],
-    ["creating kube-system", { createNamespace: true, namespace: "kube-system" }, "createNamespace", "set it to false or choose another `namespace`"],
+    ["creating kube-system", { createNamespace: true, namespace: "kube-system" }, "namespace", "is kube-system, which belongs to the cluster's own components: choose a namespace of your own"],
     ["a secret env value that is not a string", { secretEnv: { APP_N: 3 as unknown as string } }, "secretEnv.APP_N", "must be a string or a pulumi.Output<string>"],
     ["an appName with an underscore", { appName: "rust_service" }, "appName", "must be a DNS-1123 label"],
     ["a port of 0", { settings: { port: 0 } }, "settings.port", "must be an integer from 1 to 65535, got 0"],
@@ -82,6 +82,28 @@ const BAD: [string, RustServiceArgs, string, string][] = [
     ["a registry password that is an object", { registry: { server: "127.0.0.1:5000", repository: "api", username: "ci", password: {} as unknown as string } }, "registry.password", "must be a string or a pulumi.Output<string>"],
     ["a log filter the service rejects", { settings: { logLevel: "verbose" } }, "settings.logLevel", "must be a level (trace, debug, info, warn, error, off) or tracing filter directives"],
     ["buildOnPreview that is not a boolean", { build: { buildOnPreview: "yes" as unknown as boolean } }, "build.buildOnPreview", "must be true or false"],
+    // Values the API server, the node or the service would refuse or misread later.
+    ["replicas beyond int32", { replicas: 2147483648 }, "replicas", "must be at most 2147483647, the largest value a Kubernetes integer field holds, got 2147483648"],
+    ["a rollout timeout beyond int32", { rolloutTimeoutSeconds: 2 ** 40 }, "rolloutTimeoutSeconds", "must be at most 2147483647"],
+    ["autoscaling max beyond int32", { autoscaling: { minReplicas: 1, maxReplicas: 2 ** 31 } }, "autoscaling.maxReplicas", "must be at most 2147483647"],
+    ["keeping more images than int32", { repository: { keepLastImages: 2 ** 31 } }, "repository.keepLastImages", "must be at most 2147483647"],
+    ["a memory request in millibytes", { resources: { requests: { memory: "128m" } } }, "resources.requests.memory", "is in thousandths of a byte (the suffix m is milli, not mega): write mebibytes as Mi, e.g. 128Mi"],
+    ["a memory limit in microbytes", { resources: { limits: { memory: "5u" } } }, "resources.limits.memory", "is in thousandths of a byte"],
+    ["a CPU request below 1m", { resources: { requests: { cpu: "0.5m" } } }, "resources.requests.cpu", "is below 1m, the smallest CPU amount Kubernetes schedules: use at least 1m"],
+    ["a CPU limit in nanocores", { resources: { limits: { cpu: "100n" } } }, "resources.limits.cpu", "is below 1m"],
+    ["a grace period over an hour", { terminationGracePeriodSeconds: 3601 }, "terminationGracePeriodSeconds", "must be at most 3600 (an hour): a pod that takes longer to stop holds up node drains and rollouts, got 3601"],
+    ["a drain delay that makes the grace period over an hour", { settings: { drainDelaySeconds: 3590 } }, "settings.drainDelaySeconds", "makes `settings.drainDelaySeconds` + `settings.shutdownDeadlineSeconds` 3610s, so pods would take over an hour (3600s) to stop"],
+    ["a shutdown deadline that makes the grace period over an hour", { settings: { drainDelaySeconds: 1, shutdownDeadlineSeconds: 86400 } }, "settings.shutdownDeadlineSeconds", "keep the sum under 3595s"],
+    ["TOKIO_WORKER_THREADS in env", { env: { TOKIO_WORKER_THREADS: "4" } }, "env.TOKIO_WORKER_THREADS", "is set by the component from `settings.workerThreads`: set that instead"],
+    ["BODY_LIMIT_BYTES in secretEnv", { secretEnv: { BODY_LIMIT_BYTES: "1" } }, "secretEnv.BODY_LIMIT_BYTES", "is set by the component from `settings.bodyLimitBytes`"],
+    ["RUST_LOG in env", { env: { RUST_LOG: "debug" } }, "env.RUST_LOG", "is not read by the service: set `settings.logLevel` instead"],
+    ["__proto__ as an env name", { env: Object.fromEntries([["__proto__", "x"]]) }, "env.__proto__", "cannot be carried: Pulumi's Node.js SDK drops a map key named __proto__"],
+    ["__proto__ as a secret env name", { secretEnv: Object.fromEntries([["__proto__", "x"]]) }, "secretEnv.__proto__", "cannot be carried"],
+    ["zero worker threads", { settings: { workerThreads: 0 } }, "settings.workerThreads", "must be an integer >= 1, got 0"],
+    ["deploying into kube-public", { namespace: "kube-public" }, "namespace", "is kube-public, which belongs to the cluster's own components"],
+    ["deploying into kube-node-lease", { namespace: "kube-node-lease" }, "namespace", "is kube-node-lease, which belongs to the cluster's own components"],
+    ["plain env over the ConfigMap size limit", { env: { BIG: "x".repeat(1024 * 1024) } }, "env", "holds 1048579 bytes of names and values, more than the 1048576 bytes (1 MiB) a ConfigMap may hold"],
+    ["secret env over the Secret size limit", { secretEnv: { A: "x".repeat(600_000), B: "y".repeat(600_000) } }, "secretEnv", "holds 1200000 bytes of values, more than the 1048576 bytes (1 MiB) a Secret may hold"],
 ];
 
 describe("rustServiceArgsProblems", () => {
@@ -162,6 +184,50 @@ describe("rustServiceArgsProblems", () => {
         expect(problems.map((p) => p.path).sort()).toEqual(["autoscaling", "labels.app.kubernetes.io/name", "registry", "resources", "secretEnv", "terminationGracePeriodSeconds"]);
     });
 
+    it("accepts int32's largest value, 1m of CPU, a grace period of an hour and data of exactly 1 MiB", () => {
+        expect(
+            rustServiceArgsProblems("api", {
+                build: { context },
+                replicas: 2147483647,
+                resources: { requests: { cpu: "1m", memory: "1Mi" } },
+                terminationGracePeriodSeconds: 3600,
+                env: { A: "x".repeat(1024 * 1024 - 1) },
+                secretEnv: { B: "y".repeat(1024 * 1024) },
+            }),
+        ).toEqual([]);
+    });
+
+    it("accepts env names that are members of Object.prototype as plain names", () => {
+        const env = { constructor: "a", toString: "b", valueOf: "c" };
+        expect(rustServiceArgsProblems("api", { build: { context }, env, secretEnv: { hasOwnProperty: "d" } })).toEqual([]);
+    });
+
+    it("still compares the grace period with the drain when the drain delay has the wrong type, using its default", () => {
+        const problems = rustServiceArgsProblems("api", { build: { context }, settings: { drainDelaySeconds: "5" as unknown as number }, terminationGracePeriodSeconds: 20 });
+        expect(problems.map((p) => p.path).sort()).toEqual(["settings.drainDelaySeconds", "terminationGracePeriodSeconds"]);
+        expect(problems.find((p) => p.path === "terminationGracePeriodSeconds")!.message).toContain("(25s)");
+    });
+
+    it("still compares the grace period with the default drain when settings is not an object", () => {
+        const problems = rustServiceArgsProblems("api", { build: { context }, settings: [] as never, terminationGracePeriodSeconds: 10 });
+        expect(problems.map((p) => p.path).sort()).toEqual(["settings", "terminationGracePeriodSeconds"]);
+    });
+
+    it("still compares a limit with the default request when the request has the wrong type", () => {
+        const problems = rustServiceArgsProblems("api", { build: { context }, resources: { requests: { cpu: 2 as never }, limits: { cpu: "50m" } } });
+        expect(problems.map((p) => [p.path, p.message])).toEqual([
+            ["resources.requests.cpu", 'must be a positive Kubernetes quantity such as "100m" or "0.5", got 2'],
+            ["resources.limits.cpu", 'must be >= the request (100m): raise the limit or lower the request, got "50m"'],
+        ]);
+    });
+
+    it("reports each of 20,000 bad env values exactly once", () => {
+        const env = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`BAD-${i}`, i as unknown as string]));
+        const problems = rustServiceArgsProblems("api", { build: { context }, env });
+        expect(problems).toHaveLength(20_000);
+        expect(new Set(problems.map((p) => p.path)).size).toBe(20_000);
+    });
+
     it("accepts a KMS key ARN or alias ARN, and registry credentials as Outputs", () => {
         const registry = { server: "127.0.0.1:5000", repository: "api", username: pulumi.output("ci"), password: pulumi.secret("pw") };
         expect(rustServiceArgsProblems("api", { build: { context }, registry })).toEqual([]);
@@ -200,5 +266,15 @@ describe("assertValidRustServiceArgs", () => {
 
     it("formats a single problem in the singular", () => {
         expect(formatProblems("X", [{ path: "a", message: "is wrong" }])).toBe("X has 1 invalid setting:\n  - `a` is wrong");
+    });
+
+    it.each([
+        ["secretEnv.APP_TOKEN", "secretEnv.APP_TOKEN"],
+        ["secretEnv.hunter2 value", "secretEnv.<name not shown>"],
+        ["secretEnv.a.b", "secretEnv.<name not shown>"],
+        ["env.BAD NAME", "env.BAD NAME"],
+        ["secretEnv", "secretEnv"],
+    ])("shows the path %j as %j, hiding a secret env name too malformed to be a name", (path, shown) => {
+        expect(displayPath(path)).toBe(shown);
     });
 });

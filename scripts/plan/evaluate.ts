@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { autoName, computed, REDACTED } from "./placeholders";
 import { isRecord } from "../../components/helpers";
+import { STACK_FILE_ENV } from "../../config";
 import { ProviderFacts, ProviderMocks } from "./mocks";
 import { loadStackConfig, StackConfig } from "./stack-config";
 
@@ -198,7 +199,10 @@ export async function evaluateProgram(projectDir: string, stack: string, options
 
   const entry = programEntry(projectDir);
   const cwd = process.cwd();
+  const stackFileEnv = process.env[STACK_FILE_ENV];
   process.chdir(projectDir);
+  // The program lints the stack file itself; with --config-file it is not the one it would look for.
+  process.env[STACK_FILE_ENV] = path.resolve(config.file);
   try {
     // The program is chosen at run time, as the Pulumi language host does it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -206,6 +210,8 @@ export async function evaluateProgram(projectDir: string, stack: string, options
     await pulumi.runtime.disconnect();
   } finally {
     process.chdir(cwd);
+    if (stackFileEnv === undefined) delete process.env[STACK_FILE_ENV];
+    else process.env[STACK_FILE_ENV] = stackFileEnv;
   }
 
   const outputs = Object.fromEntries(

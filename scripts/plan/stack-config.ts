@@ -2,6 +2,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { isRecord } from "../../components/helpers";
+import { STACK_FILE_SCHEMA } from "../../config";
+import { formatStackProblem, readStackFile } from "../../stackFile";
 import { REDACTED } from "./placeholders";
 
 /** Config for one stack, in the form the Pulumi language host hands to a program. */
@@ -14,6 +16,8 @@ export interface StackConfig {
   values: Record<string, string>;
   /** Keys whose value is (or contains) a `secure:` value; those values are {@link REDACTED}. */
   secretKeys: string[];
+  /** The stack settings file the values come from. */
+  file: string;
 }
 
 type Yaml = unknown;
@@ -83,7 +87,6 @@ export function loadStackConfig(projectDir: string, stack: string, configFile?: 
 
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
-  const problems: string[] = [];
 
   const projectConfig = projectDoc.config ?? {};
   if (!isRecord(projectConfig)) throw new Error(`${projectFile}: \`config\` must be a mapping`);
@@ -94,19 +97,21 @@ export function loadStackConfig(projectDir: string, stack: string, configFile?: 
     if (value !== undefined) values[qualified] = toConfigString(value);
   }
 
-  const stackDoc = readYaml(stackFile);
-  if (stackDoc.environment !== undefined) {
-    problems.push(`${stackFile}: \`environment\` (Pulumi ESC) cannot be resolved without the Pulumi CLI`);
+  // Read with the program's own linter. Mistakes the program can run with are left to the program, which
+  // lints the same file (evaluateProgram names it) and reports them with the problems of the values, as
+  // `pulumi up` would; only a file that cannot be read as data stops the plan here.
+  const schema = project === STACK_FILE_SCHEMA.project ? STACK_FILE_SCHEMA : { project };
+  const { problems, sections } = readStackFile(fs.readFileSync(stackFile), path.basename(stackFile), schema);
+  if (sections === undefined) throw new Error(problems.map(formatStackProblem).join("\n"));
+  if (sections.environment !== undefined) {
+    throw new Error(`${stackFile}: \`environment\` (Pulumi ESC) cannot be resolved without the Pulumi CLI`);
   }
-  const stackConfig = stackDoc.config ?? {};
-  if (!isRecord(stackConfig)) throw new Error(`${stackFile}: \`config\` must be a mapping`);
-  for (const [key, raw] of Object.entries(stackConfig)) {
+  for (const [key, raw] of Object.entries(sections.config)) {
     const qualified = qualify(project, key);
     const { value, secret } = redactSecure(raw);
     values[qualified] = toConfigString(value);
     if (secret) secretKeys.add(qualified);
   }
-  if (problems.length > 0) throw new Error(problems.join("\n"));
 
-  return { project, stack, values, secretKeys: [...secretKeys].sort() };
+  return { project, stack, values, secretKeys: [...secretKeys].sort(), file: stackFile };
 }

@@ -42,6 +42,7 @@ describe("loadStackConfig", () => {
         "kubernetes:context": "kind-demo",
       },
       secretKeys: [],
+      file: path.join(dir, "Pulumi.dev.yaml"),
     });
   });
 

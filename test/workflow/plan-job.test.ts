@@ -12,7 +12,7 @@ jest.setTimeout(600_000);
 type Yaml = any;
 
 /** Files a plan needs: the program, its config, the component, the service build context. */
-const PROGRAM_PATHS = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.local.yaml", "index.ts", "config.ts", "components", "service", "scripts", "package.json", "tsconfig.json"];
+const PROGRAM_PATHS = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.local.yaml", "index.ts", "config.ts", "stackFile.ts", "components", "service", "scripts", "package.json", "tsconfig.json"];
 
 /** A checkout of the program as the workflow's actions/checkout would leave it, sharing node_modules. */
 function checkout(dir: string): void {
