@@ -22,13 +22,15 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { STACK_LABEL } from "../../components/helpers";
+import { parseStackConfig, PROJECT, StackConfigError } from "../../config";
 import { tool, toolchain } from "../cluster/tools";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
-const PROJECT = "rust-service";
+
 
 /** One resource step the engine reported. */
 export interface Step {
@@ -111,9 +113,20 @@ export async function openStack(dir: string, stackName: string, options: { sync?
             program: async () => {
                 // The project's own composition root; its exports become the stack outputs. A
                 // require, not an import: it must run inside the engine's run, which registers its resources.
-                // eslint-disable-next-line @typescript-eslint/no-require-imports
-                const outputs = require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
-                return { ...outputs };
+                try {
+                    // eslint-disable-next-line @typescript-eslint/no-require-imports
+                    const outputs = require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
+                    return { ...outputs };
+                } catch (error) {
+                    // A problem list (bad config, bad component args) is logged once, as the Node.js
+                    // language host does; rethrown, the inline runtime would also log it as unhandled
+                    // and print it twice. The logged error still fails the run before any resource.
+                    if (pulumi.RunError.isInstance(error) || (pulumi.ResourceError.isInstance(error) && error.hideStack)) {
+                        pulumi.log.error(error.message, pulumi.ResourceError.isInstance(error) ? error.resource : undefined);
+                        return {};
+                    }
+                    throw error;
+                }
             },
         },
         { workDir, pulumiHome: home, envVars: env },
@@ -146,10 +159,18 @@ function exportState(stack: Stack): unknown {
     return JSON.parse(out);
 }
 
-function collectSteps(steps: Step[]): (event: EngineEvent) => void {
+/** Collects the resource steps and the error diagnostics of one operation from the engine's events. */
+function collectEvents(steps: Step[], errors: string[]): (event: EngineEvent) => void {
     return (event) => {
         const pre = event.resourcePreEvent;
         if (pre) steps.push({ op: pre.metadata.op, type: pre.metadata.type, urn: pre.metadata.urn });
+        const diagnostic = event.diagnosticEvent;
+        // The engine's closing "update failed" and the SDK's "One or more errors occurred" add nothing
+        // to the diagnostics that caused them.
+        if (diagnostic?.severity === "error" && !/^(update failed|One or more errors occurred)/.test(diagnostic.message)) {
+            const message = diagnostic.message.trimEnd();
+            if (!errors.includes(message)) errors.push(message);
+        }
     };
 }
 
@@ -226,12 +247,24 @@ export function namespaceTakeoverProblem(namespace: string, owner: NamespaceOwne
     );
 }
 
-/** The namespace this stack's program creates, if it creates one: from its config, with Pulumi.yaml's defaults. */
+/**
+ * The namespace this stack's program creates, if it creates one, read through the program's own config
+ * parsing; undefined as well when the config has problems, which the program then reports in full.
+ */
 async function createdNamespace(stack: Stack): Promise<string | undefined> {
-    const schema = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")).config as Record<string, { default: unknown }>;
-    const config = await stack.getAllConfig();
-    const value = (key: string) => config[`${PROJECT}:${key}`]?.value ?? String(schema[key].default);
-    return value("createNamespace") === "true" ? value("namespace") : undefined;
+    const prefix = `${PROJECT}:`;
+    const raw = Object.fromEntries(
+        Object.entries(await stack.getAllConfig())
+            .filter(([key]) => key.startsWith(prefix))
+            .map(([key, value]) => [key.slice(prefix.length), value.value]),
+    );
+    try {
+        const { args } = parseStackConfig(raw);
+        return args.createNamespace ? args.namespace : undefined;
+    } catch (error) {
+        if (error instanceof StackConfigError) return undefined;
+        throw error;
+    }
 }
 
 /** Refuses, before the engine runs, an `up` that would take over another stack's namespace. */
@@ -269,6 +302,9 @@ async function run(argv: string[]): Promise<number> {
     const stack = await openStack(dir, stackName, { sync: flags.has("--sync-stack-file") });
     const onOutput = (text: string) => process.stderr.write(text);
     const steps: Step[] = [];
+    // What the engine reported as errors: the result's `error`, without the CLI's whole transcript
+    // (which the engine already streamed to stderr) around it.
+    const errors: string[] = [];
     try {
         switch (command) {
             case "config-set": {
@@ -290,21 +326,21 @@ async function run(argv: string[]): Promise<number> {
                 return print({ command, ok: true });
             case "preview": {
                 await checkNamespaceOwnership(stack);
-                const result = await stack.preview({ onOutput, onEvent: collectSteps(steps) });
+                const result = await stack.preview({ onOutput, onEvent: collectEvents(steps, errors) });
                 return print({ command, ok: true, changes: result.changeSummary, steps });
             }
             case "up": {
                 await checkNamespaceOwnership(stack);
-                const result = await stack.up({ onOutput, onEvent: collectSteps(steps) });
+                const result = await stack.up({ onOutput, onEvent: collectEvents(steps, errors) });
                 const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
                 return print({ command, ok: true, changes: result.summary.resourceChanges, steps, outputs });
             }
             case "refresh": {
-                const result = await stack.refresh({ onOutput, onEvent: collectSteps(steps) });
+                const result = await stack.refresh({ onOutput, onEvent: collectEvents(steps, errors) });
                 return print({ command, ok: true, changes: result.summary.resourceChanges, steps });
             }
             case "destroy": {
-                const result = await stack.destroy({ onOutput, onEvent: collectSteps(steps) });
+                const result = await stack.destroy({ onOutput, onEvent: collectEvents(steps, errors) });
                 return print({ command, ok: true, changes: result.summary.resourceChanges, steps });
             }
             case "export":
@@ -318,7 +354,7 @@ async function run(argv: string[]): Promise<number> {
                 return 2;
         }
     } catch (error) {
-        let message = explainError(error instanceof Error ? error.message : String(error), dir);
+        let message = errors.length > 0 ? errors.join("\n") : explainError(error instanceof Error ? error.message : String(error), dir);
         if (command === "up" && !(error instanceof RefusedBeforeEngine)) {
             const declared = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")).config.namespace.default as string;
             const namespace = String((await stack.getAllConfig())[`${PROJECT}:namespace`]?.value ?? declared);

@@ -5,12 +5,13 @@
  */
 import { execFile, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { tool } from "../../scripts/cluster/tools";
 import type { StackResult } from "../../scripts/local/stack";
 
 export { tool };
-import { dockerUnavailableReason, repoRoot } from "../../scripts/lib/docker";
+import { buildImage, docker, dockerUnavailableReason, repoRoot } from "../../scripts/lib/docker";
 import { HttpResponse, request } from "../harness/http";
 
 export const clusterDir = process.env.RUST_SERVICE_CLUSTER_DIR ?? "/var/lib/rust-service-cluster";
@@ -210,6 +211,28 @@ export function containerProcessEnv(containerId: string): Record<string, string>
             .filter(Boolean)
             .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
     );
+}
+
+/**
+ * A release whose binary dies at start with an error line, pushed to `repository` and pinned by
+ * digest: a failure no stack config check can see coming (the config would have been refused).
+ * A static C program in a `FROM scratch` image, built with the machine's gcc and the docker CLI.
+ */
+export async function pushCrashingImage(repository: string, errorLine: string): Promise<string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rust-service-crash-"));
+    try {
+        fs.writeFileSync(path.join(dir, "crash.c"), `#include <stdio.h>\nint main(void) { fputs(${JSON.stringify(`${errorLine}\n`)}, stderr); return 78; }\n`);
+        execFileSync("gcc", ["-static", "-Os", "-o", path.join(dir, "crash"), path.join(dir, "crash.c")]);
+        fs.writeFileSync(path.join(dir, "Dockerfile"), 'FROM scratch\nCOPY crash /crash\nUSER 65532:65532\nENTRYPOINT ["/crash"]\n');
+        const tag = `${repository}:crash-${process.pid}`;
+        await buildImage({ tag, context: dir, timeoutMs: 5 * 60_000 });
+        const pushed = await docker(["push", tag]);
+        const digest = /digest: (sha256:[a-f0-9]{64})/.exec(pushed.stdout)?.[1];
+        if (!digest) throw new Error(`docker push ${tag} printed no digest:\n${pushed.stdout}`);
+        return `${repository}@${digest}`;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 /** Polls `check` every 500 ms until it returns true or `timeoutMs` passes. */

@@ -24,6 +24,7 @@ import {
     kubectl,
     kubectlJson,
     kubectlResult,
+    pushCrashingImage,
     startLoad,
     waitFor,
 } from "./harness";
@@ -153,6 +154,29 @@ suite("the local stack on a real engine and cluster", () => {
         expect(JSON.parse((await get(serviceUrl)).body).greeting).toBe(GREETING);
     });
 
+    it("fails a bad stack config on the real engine before any resource is touched, printing exactly the problem list once", async () => {
+        const bad = new E2eStack(path.join(workDir, "bad-config"), randomBytes(16).toString("hex"));
+        await bad.setConfig("image", imageRef);
+        await bad.setConfig("replicas", "3000000000");
+        await bad.setConfig("namespace", "kube-system");
+        const problems = [
+            "The stack configuration has 2 problems (fix them in the stack file or with `pulumi config set`; keys are listed in Pulumi.yaml):",
+            "  - `rust-service:replicas` must be at most 2147483647, the largest value a Kubernetes integer field holds, got 3000000000",
+            "  - `rust-service:namespace` is kube-system, which belongs to the cluster's own components: choose a namespace of your own",
+        ].join("\n");
+
+        const { result, engineOutput } = await bad.run(["up"]);
+
+        expect(result.ok).toBe(false);
+        expect(result.error).toBe(problems);
+        expect(engineOutput.split(problems.split("\n")[0]).length - 1).toBe(2); // the progress line and the diagnostic
+        expect(engineOutput.split(problems.split("\n")[1]).length - 1).toBe(1);
+        expect(engineOutput).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+        expect(engineOutput).not.toMatch(/Unhandled exception|ComponentResource \{/);
+        expect((result.steps ?? []).map((s) => s.type)).toEqual(["pulumi:pulumi:Stack"]);
+        expect(await bad.ok(["export"]).then((r) => JSON.stringify(r.state))).not.toContain("kubernetes:");
+    });
+
     it("replaces the ConfigMap under a new name and updates the Deployment on a plain env change, rolling pods without a dropped request", async () => {
         const oldConfigMap = deployment().spec.template.spec.containers[0].envFrom[0].configMapRef.name;
         await stack.setList("env", ["APP_ENVIRONMENT=e2e-changed"]);
@@ -231,9 +255,10 @@ suite("the local stack on a real engine and cluster", () => {
 
     it("fails a rollout that cannot become ready within the rollout timeout, names the pod's failure, keeps the old pods serving, and recovers on revert", async () => {
         const before = JSON.parse((await get(serviceUrl)).body).greeting;
+        const crashing = await pushCrashingImage("localhost:5001/rust-service", "fatal: this release cannot start (e2e)");
         await stack.setConfig("rolloutTimeoutSeconds", "30");
         await stack.ok(["up"]);
-        await stack.setList("env", ["APP_ENVIRONMENT=e2e-changed", "TOKIO_WORKER_THREADS=zero"]);
+        await stack.setConfig("image", crashing);
 
         const load = startLoad(serviceUrl);
         const started = Date.now();
@@ -244,12 +269,12 @@ suite("the local stack on a real engine and cluster", () => {
 
         expect(result.ok).toBe(false);
         expect(seconds).toBeLessThan(30 + 45);
-        expect(result.error).toMatch(/CrashLoopBackOff|exited with code \d+/);
-        expect(result.error).toContain("TOKIO_WORKER_THREADS");
+        expect(result.error).toMatch(/CrashLoopBackOff|exited with code 78/);
+        expect(result.error).toContain("fatal: this release cannot start (e2e)");
         expect(report.errors).toBe(0);
         expect(Object.keys(report.bodies).every((body) => JSON.parse(body).greeting === before)).toBe(true);
 
-        await stack.setList("env", ["APP_ENVIRONMENT=e2e-changed"]);
+        await stack.setConfig("image", imageRef);
         await stack.ok(["up"]);
         expect(deployment().status.conditions.find((c: Json) => c.type === "Available").status).toBe("True");
         const pods = await settledPods();
