@@ -120,6 +120,24 @@ wait_until() {
 
 PORTS=(2379 2380 6443 10248 10249 10250 10256 10257 10259)
 
+# The state directory is this script's only when its marker says so: `up` never writes into, and
+# `reset` never deletes, a directory someone else made (RUST_SERVICE_CLUSTER_DIR=/var/lib by mistake).
+MARKER=.rust-service-owner
+OWNER="scripts/cluster/cluster.sh"
+
+# dir_is_ours -> $DIR is absent or empty (ours to make), or carries the marker.
+dir_is_ours() {
+  [[ ! -d $DIR || -z "$(ls -A "$DIR")" || "$(cat "$DIR/$MARKER" 2>/dev/null)" == "$OWNER" ]] ||
+    die "$DIR exists and was not made by this script (no $MARKER file): set RUST_SERVICE_CLUSTER_DIR to a new directory; nothing was touched"
+}
+
+# claim_dir -> $DIR exists and carries the marker.
+claim_dir() {
+  dir_is_ours
+  mkdir -p "$DIR"
+  [[ -f $DIR/$MARKER ]] || printf '%s\n' "$OWNER" >"$DIR/$MARKER"
+}
+
 # check_port PORT -> fails with the owner named when a process this script did not start listens on
 # 127.0.0.1:PORT.
 check_port() {
@@ -137,6 +155,7 @@ check_port() {
 # told so in a second, not after a half-hour build.
 preflight() {
   need_root
+  dir_is_ours
   command -v ss >/dev/null || die "needs ss (Debian's iproute2) to check its ports"
   local port
   for port in "${PORTS[@]}"; do check_port "$port"; done
@@ -417,6 +436,7 @@ down() {
 
 up() {
   need_root
+  claim_dir
   mkdir -p "$DIR"/{run,log,etcd}
   exec 9>"$DIR/run/lock"
   flock 9
@@ -493,9 +513,13 @@ case "${1:-}" in
   status) status ;;
   preflight) preflight ;;
   reset)
+    [[ -d $DIR ]] || { log "nothing to reset: $DIR does not exist"; exit 0; }
+    [[ "$(cat "$DIR/$MARKER" 2>/dev/null)" == "$OWNER" ]] ||
+      die "refusing to delete $DIR: it was not made by this script (no $MARKER file); nothing was deleted"
     load_tools recorded
     down
     rm -rf "$DIR"
+    log "deleted $DIR"
     ;;
   *)
     echo "usage: $0 up|down|status|preflight|reset" >&2
