@@ -148,7 +148,8 @@ check_port() {
   for name in "${PROCESSES[@]}"; do
     [[ $(pid_of "$name") == "$pid" ]] && return 0
   done
-  die "port $port is taken by ${owner#users:((} (not started by this script): stop it, or run \`bash $0 down\` if it is an older cluster of this project"
+  name=${owner#users:((\"}
+  die "port $port is taken by ${name%%\"*} (pid $pid), not started by this script: stop it, or run \`bash $0 down\` if it is an older cluster of this project"
 }
 
 # The checks `up` can make before the toolchain exists, so a machine that cannot run the cluster is

@@ -119,7 +119,8 @@ function portOwner(port: number): string | undefined {
     try {
         const out = execFileSync("ss", ["-Hltnp", `sport = :${port}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
         if (out.trim() === "") return undefined;
-        return /users:\(\("([^"]+)",pid=(\d+)/.exec(out)?.slice(1).join(" pid ") ?? "another process";
+        const match = /users:\(\("([^"]+)",pid=(\d+)/.exec(out);
+        return match ? `${match[1]} (pid ${match[2]})` : "another process";
     } catch {
         return undefined;
     }

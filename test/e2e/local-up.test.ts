@@ -118,6 +118,20 @@ suite("npm run local:up (the README's main job)", () => {
         for (const [file, content] of Object.entries(before)) expect({ file, same: after[file] === content }).toEqual({ file, same: true });
     });
 
+    it("stops at the preflight, listing the problem and starting nothing, when a port the cluster needs is taken", async () => {
+        // The running cluster's processes belong to another state directory: to this run they are foreign.
+        const otherClusterDir = path.join(scratch, "other-cluster");
+        const fresh = path.join(scratch, "preflight");
+
+        const run = await npmRun("local:up", fresh, { RUST_SERVICE_CLUSTER_DIR: otherClusterDir });
+
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain("this machine cannot run local:up yet; nothing was started or built:");
+        expect(run.stderr).toMatch(/ {2}- port \d+ is taken by [\w-]+ \(pid \d+\), not started by this script: stop it/);
+        expect(run.stderr).not.toContain("Docker and the local registry");
+        expect(fs.existsSync(otherClusterDir)).toBe(false);
+    });
+
     it("refuses a .local folder from another layout version in one line, and deletes nothing", async () => {
         const stale = path.join(scratch, "stale");
         fs.mkdirSync(stale);

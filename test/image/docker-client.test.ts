@@ -83,7 +83,8 @@ describeImage("choosing the docker client (real clients, real Docker Engine)", (
 
     beforeEach(() => {
         delete process.env.DOCKER;
-        process.env.PATH = [firstOnPath, installedLater, "/bin"].join(path.delimiter);
+        // Nothing else: /bin is /usr/bin on Debian, where the usable client lives.
+        process.env.PATH = [firstOnPath, installedLater].join(path.delimiter);
         rmSync(path.join(installedLater, "docker"), { force: true });
     });
 
