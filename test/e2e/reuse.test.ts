@@ -30,8 +30,9 @@ function sh(command: string, args: string[], cwd: string): string {
     return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** `npm pack` of a source tree into `dest`; returns the tarball's path. */
-function pack(source: string, dest: string): string {
+/** `npm pack` of a source tree into a new directory under `dest`; returns the tarball's path. */
+function pack(source: string, parent: string): string {
+    const dest = fs.mkdtempSync(path.join(parent, "pack-"));
     const out = sh("npm", ["pack", "--silent", "--pack-destination", dest], source).trim().split("\n");
     return path.join(dest, out[out.length - 1]);
 }

@@ -4,15 +4,19 @@
 // KEY=VALUE pairs are set as the stack's config (`PROJECT:KEY`). The backend, passphrase, PULUMI_HOME
 // and the PATH holding the CLI and the Kubernetes provider come from the environment.
 "use strict";
+const fs = require("fs");
 const path = require("path");
 const { LocalWorkspace } = require("@pulumi/pulumi/automation");
 
 async function main() {
     const [programFile, project, stackName, command, ...pairs] = process.argv.slice(2);
     const program = require(path.resolve(programFile));
+    // The stack's config file lives here between runs (the Automation API's default is a fresh temp dir).
+    const workDir = path.resolve(`.pulumi-${project}`);
+    fs.mkdirSync(workDir, { recursive: true });
     const stack = await LocalWorkspace.createOrSelectStack(
         { projectName: project, stackName, program },
-        { envVars: { PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" } },
+        { workDir, envVars: { PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" } },
     );
     for (const pair of pairs) {
         const eq = pair.indexOf("=");
