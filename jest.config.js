@@ -1,5 +1,6 @@
 /**
- * Three projects: `unit` (Pulumi mocks, pure functions; seconds), `image` (a real Docker Engine and
+ * Three projects: `unit` (Pulumi mocks, pure functions, and consumer projects that install the packed
+ * package with SDKs from the npm registry; about two minutes), `image` (a real Docker Engine and
  * registry; minutes) and `e2e` (the real Pulumi engine on a real single-node Kubernetes; minutes).
  * `npm test` runs all three; each can be run alone with `--selectProjects`.
  * @type {import('jest').Config}
