@@ -37,13 +37,16 @@ function pack(source: string, parent: string): string {
     return path.join(dest, out[out.length - 1]);
 }
 
-/** A release's commit, as CHANGELOG.md records it under `## [version]`. */
-function releaseCommit(version: string): string {
+/** The release before this tree's version, and its commit, as CHANGELOG.md records them. */
+function previousRelease(): { version: string; commit: string } {
+    const current = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).version as string;
     const changelog = fs.readFileSync(path.join(repoRoot, "CHANGELOG.md"), "utf8");
-    const section = changelog.split(/^## /m).find((s) => s.startsWith(`[${version}]`)) ?? "";
-    const commit = /Commit:\s*`?([0-9a-f]{7,40})`?/.exec(section)?.[1];
-    if (!commit) throw new Error(`CHANGELOG.md records no commit for ${version}`);
-    return commit;
+    const sections = changelog.split(/^## /m).filter((s) => /^\[\d+\.\d+\.\d+\]/.test(s));
+    const previous = sections[sections.findIndex((s) => s.startsWith(`[${current}]`)) + 1] ?? "";
+    const version = /^\[([^\]]+)\]/.exec(previous)?.[1];
+    const commit = /Commit:\s*`?([0-9a-f]{7,40})`?/.exec(previous)?.[1];
+    if (!version || !commit) throw new Error(`CHANGELOG.md records no release before ${current} with its commit`);
+    return { version, commit };
 }
 
 /** The Kubernetes kinds the changelog says an upgrade to `version` replaces (`Replaces on upgrade: ...`). */
@@ -180,9 +183,10 @@ suite("the packed component in other teams' projects, on a real engine and clust
     });
 
     it("upgrades a stack deployed with the previous release: only what the changelog names is replaced, and the rollout drops no request", async () => {
-        const source = path.join(work, "release-0.1.0");
+        const previous = previousRelease();
+        const source = path.join(work, `release-${previous.version}`);
         fs.mkdirSync(source);
-        execFileSync("bash", ["-c", `git -C "${repoRoot}" archive "${releaseCommit("0.1.0")}" | tar -x -C "${source}"`]);
+        execFileSync("bash", ["-c", `git -C "${repoRoot}" archive "${previous.commit}" | tar -x -C "${source}"`]);
         sh("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], source);
         const oldTarball = pack(source, work);
 
@@ -199,7 +203,7 @@ suite("the packed component in other teams' projects, on a real engine and clust
             const kind = step.type.split(":").pop()!;
             if (step.op !== "same" && !(byType[kind] ?? []).includes(step.op)) (byType[kind] ??= []).push(step.op);
         }
-        figure("upgrade preview 0.1.0 -> this tree (ops by type)", JSON.stringify(byType));
+        figure(`upgrade preview ${previous.version} -> this tree (ops by type)`, JSON.stringify(byType));
         const replaced = Object.entries(byType)
             .filter(([, ops]) => ops.some((op) => ["replace", "create-replacement", "delete-replaced"].includes(op)))
             .map(([kind]) => kind)
