@@ -114,7 +114,7 @@ export async function openStack(dir: string, stackName: string, options: { sync?
                 // The project's own composition root; its exports become the stack outputs. A
                 // require, not an import: it must run inside the engine's run, which registers its resources.
                 try {
-                    // eslint-disable-next-line @typescript-eslint/no-require-imports
+                    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load inside the engine's run, not at import
                     const outputs = require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
                     return { ...outputs };
                 } catch (error) {

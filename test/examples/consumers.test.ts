@@ -106,7 +106,7 @@ interface Consumer {
 }
 
 // Inputs as the mock monitor recorded them: nested data, read field by field in assertions.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary recorded resource inputs, read field by field
 type Json = any;
 
 const SECRET_TOKEN = "consumer-secret-token-7d1e";

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   }
   await pulumi.runtime.setMocks(mocks, PROJECT, "dev", false);
   // The program is the project's, chosen at run time as the Pulumi language host does it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program loads inside runInPulumiStack, not at import
   await pulumi.runtime.runInPulumiStack(async () => require(path.join(__dirname, "index")));
   await pulumi.runtime.disconnect();
   fs.writeFileSync(out, JSON.stringify({ resources, calls }, null, 2));
