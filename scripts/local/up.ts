@@ -108,8 +108,9 @@ async function preflight(context: string | undefined): Promise<void> {
             problems.push(String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).replace(/^\[cluster\] ERROR: /, "").trim());
         }
     }
-    if (!canProvision && dockerUnavailableReason()) {
-        problems.push(`Docker is not running and cannot be installed here (needs root on Debian): start Docker, then run again (${dockerUnavailableReason()})`);
+    const dockerProblem = canProvision ? undefined : dockerUnavailableReason();
+    if (dockerProblem) {
+        problems.push(`Docker is not running and cannot be installed here (needs root on Debian): start Docker, then run again (${dockerProblem})`);
     }
     if (problems.length > 0) throw new UserError(`this machine cannot run local:up yet; nothing was started or built:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }
