@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Image benchmark: prints figures, asserts nothing. Needs a Docker Engine and the builder base
-# image (CI=true bash test/harness/provision.sh). Works on a copy of service/, so the working tree
+# image (CI=true bash scripts/provision/provision.sh). Works on a copy of service/, so the working tree
 # is never modified. Takes several minutes (one cold build without any cache).
 #
 #   bash bench/image.sh            # all figures

@@ -12,6 +12,7 @@
 #   bash scripts/cluster/cluster.sh preflight  fail at once if `up` could not work here (root, ports);
 #                                            needs no toolchain, so it runs before any build
 #   bash scripts/cluster/cluster.sh reset    down, then delete all cluster data
+#   bash scripts/cluster/cluster.sh dir      print the state directory (the kubeconfig is in it)
 #
 # Settings (environment): RUST_SERVICE_CLUSTER_DIR (state; default /var/lib/rust-service-cluster),
 # REGISTRY_ADDR (the registry pods pull from; default 127.0.0.1:5001, also reachable as localhost:5001),
@@ -513,6 +514,7 @@ case "${1:-}" in
   down) load_tools recorded; down ;;
   status) status ;;
   preflight) preflight ;;
+  dir) echo "$DIR" ;;
   reset)
     [[ -d $DIR ]] || { log "nothing to reset: $DIR does not exist"; exit 0; }
     [[ "$(cat "$DIR/$MARKER" 2>/dev/null)" == "$OWNER" ]] ||
@@ -523,7 +525,7 @@ case "${1:-}" in
     log "deleted $DIR"
     ;;
   *)
-    echo "usage: $0 up|down|status|preflight|reset" >&2
+    echo "usage: $0 up|down|status|preflight|reset|dir" >&2
     exit 2
     ;;
 esac

@@ -8,9 +8,7 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:
 import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-
-/** Repository root (this file lives in scripts/lib/). */
-export const repoRoot = path.resolve(__dirname, "..", "..");
+import { repoRoot } from "./process";
 
 /** The Docker build context of the service image. */
 export const serviceContext = path.join(repoRoot, "service");

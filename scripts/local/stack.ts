@@ -28,8 +28,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { STACK_LABEL } from "../../components/helpers";
 import { parseStackConfig, PROJECT, StackConfigError } from "../../config";
 import { tool, toolchain } from "../cluster/tools";
-
-const repoRoot = path.resolve(__dirname, "..", "..");
+import { repoRoot } from "../lib/process";
 
 
 /** One resource step the engine reported. */

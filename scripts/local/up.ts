@@ -1,7 +1,7 @@
 /**
  * `npm run local:up` / `npm run local:down`: the `local` stack on this machine, no cloud account.
  *
- *   up     Docker and the registry on 127.0.0.1:5001 (installed and started by test/harness/provision.sh
+ *   up     Docker and the registry on 127.0.0.1:5001 (installed and started by scripts/provision/provision.sh
  *          on Debian as root; elsewhere Docker must run and the registry is a `registry:2` container),
  *          a cluster (the project's own single-node cluster, or with --context NAME an existing kube
  *          context such as kind-rust-service), the Pulumi CLI and Kubernetes provider (installed ones, else
@@ -15,18 +15,18 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { checkBuildKit, dockerBin, dockerUnavailableReason } from "../lib/docker";
+import { cluster, clusterKubeconfig, clusterPreflightProblem, clusterUp, writeContextKubeconfig } from "../cluster/cluster";
 import { tool } from "../cluster/tools";
+import { checkBuildKit, dockerBin, dockerUnavailableReason } from "../lib/docker";
+import { CommandFailed, repoRoot } from "../lib/process";
+import { canProvision, provision, registryAddr, registryAnswers, stopStarted } from "../lib/provision";
 import { buildAndPush } from "./image";
+import { runStack } from "./runStack";
 import type { StackResult } from "./stack";
 
-const repoRoot = path.resolve(__dirname, "..", "..");
 const localDir = path.resolve(process.env.RUST_SERVICE_LOCAL_DIR ?? path.join(repoRoot, ".local"));
-const clusterDir = process.env.RUST_SERVICE_CLUSTER_DIR ?? "/var/lib/rust-service-cluster";
-const clusterScript = path.join(repoRoot, "scripts", "cluster", "cluster.sh");
 /** Bumped when the layout of .local changes; an older folder is reported, never rewritten. */
 const LAYOUT = "1";
-const REGISTRY = "127.0.0.1:5001";
 
 /** A problem the user can fix: printed as one line, exit code 1, no stack trace. */
 class UserError extends Error {}
@@ -34,14 +34,6 @@ class UserError extends Error {}
 const started = Date.now();
 function phase(text: string): void {
     process.stderr.write(`\n[local +${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${text}\n`);
-}
-
-function sh(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(file, args, { env, stdio: ["ignore", "inherit", "inherit"] });
-        child.on("error", reject);
-        child.on("exit", (code) => (code === 0 ? resolve() : reject(new UserError(`${path.basename(file)} ${args.join(" ")} failed (exit ${code}); see the lines above`))));
-    });
 }
 
 /** The local folder's layout: created on first use, refused when an older version made it. */
@@ -84,31 +76,26 @@ const DISK_GIB = { toolchainCold: 12, toolchainWarm: 1, docker: 6 };
 async function preflight(context: string | undefined): Promise<void> {
     const problems: string[] = [];
     const isRoot = process.getuid?.() === 0;
-    const canProvision = isRoot && fs.existsSync("/etc/debian_version");
+    const provisions = canProvision();
     if (!context && !isRoot) {
         problems.push("the project's own cluster needs root (it runs a kubelet); run as root, or pass `-- --context <kube context>` to use an existing cluster such as kind");
     }
     const toolchainWarm = fs.existsSync(toolchainDir()) && fs.readdirSync(toolchainDir()).some((d) => fs.existsSync(path.join(toolchainDir(), d, ".complete")));
     const needs: [string, number, string][] = [
         [toolchainDir(), toolchainWarm ? DISK_GIB.toolchainWarm : DISK_GIB.toolchainCold, "the toolchain build (Go caches and binaries)"],
-        [canProvision ? "/var/lib" : localDir, DISK_GIB.docker, "Docker images and the cluster's containers"],
+        [provisions ? "/var/lib" : localDir, DISK_GIB.docker, "Docker images and the cluster's containers"],
     ];
     for (const [dir, gib, what] of needs) {
         const free = freeGiB(dir);
         if (free < gib) problems.push(`${dir} has ${free.toFixed(1)} GiB free, and ${what} needs about ${gib} GiB: free some space and run again`);
     }
     if (!(await registryAnswers())) {
-        const owner = portOwner(Number(REGISTRY.split(":")[1]));
-        if (owner) problems.push(`port ${REGISTRY} is taken by ${owner}, which is not a registry: stop it, then run again`);
+        const owner = portOwner(Number(registryAddr.split(":")[1]));
+        if (owner) problems.push(`port ${registryAddr} is taken by ${owner}, which is not a registry: stop it, then run again`);
     }
-    if (!context && isRoot) {
-        try {
-            execFileSync("bash", [clusterScript, "preflight"], { stdio: ["ignore", "ignore", "pipe"] });
-        } catch (error) {
-            problems.push(String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).replace(/^\[cluster\] ERROR: /, "").trim());
-        }
-    }
-    const dockerProblem = canProvision ? undefined : dockerUnavailableReason();
+    const clusterProblem = !context && isRoot ? clusterPreflightProblem() : undefined;
+    if (clusterProblem) problems.push(clusterProblem);
+    const dockerProblem = provisions ? undefined : dockerUnavailableReason();
     if (dockerProblem) {
         problems.push(`Docker is not running and cannot be installed here (needs root on Debian): start Docker, then run again (${dockerProblem})`);
     }
@@ -151,28 +138,15 @@ function startToolchain(): { done: Promise<void>; stop: () => void } {
     return { done, stop };
 }
 
-async function registryAnswers(): Promise<boolean> {
-    try {
-        return (await fetch(`http://${REGISTRY}/v2/`, { signal: AbortSignal.timeout(2_000) })).ok;
-    } catch {
-        return false;
-    }
-}
-
 async function ensureDockerAndRegistry(): Promise<void> {
-    const canProvision = process.getuid?.() === 0 && fs.existsSync("/etc/debian_version");
-    if (canProvision) {
+    if (canProvision()) {
         // Installs what is missing and starts what is not running; records what it started for local:down.
-        await sh("bash", [path.join(repoRoot, "test", "harness", "provision.sh")], {
-            ...process.env,
-            REGISTRY_ADDR: REGISTRY,
-            HARNESS_STARTED_FILE: path.join(localDir, "started"),
-        });
+        await provision(path.join(localDir, "started"));
         return;
     }
     if (!(await registryAnswers())) {
-        console.error(`starting a registry:2 container on ${REGISTRY}`);
-        execFileSync(dockerBin(), ["run", "-d", "--restart=always", "--name", "rust-service-registry", "-p", `${REGISTRY}:5000`, "registry:2"], { stdio: "inherit" });
+        console.error(`starting a registry:2 container on ${registryAddr}`);
+        execFileSync(dockerBin(), ["run", "-d", "--restart=always", "--name", "rust-service-registry", "-p", `${registryAddr}:5000`, "registry:2"], { stdio: "inherit" });
         fs.writeFileSync(path.join(localDir, "registry-container"), "rust-service-registry\n");
     }
 }
@@ -182,48 +156,32 @@ async function ensureCluster(context: string | undefined): Promise<string> {
     const kubeconfig = path.join(localDir, "kubeconfig");
     if (context) {
         // An existing cluster (kind, minikube, Docker Desktop): only that context, copied so the stack never follows a context switch.
-        const raw = execFileSync("kubectl", ["config", "view", "--minify", "--flatten", "--context", context], { encoding: "utf8" });
-        fs.writeFileSync(kubeconfig, raw, { mode: 0o600 });
+        writeContextKubeconfig(context, kubeconfig);
         fs.writeFileSync(path.join(localDir, "cluster"), `context ${context}\n`);
         return kubeconfig;
     }
-    const wasUp = (() => {
-        try {
-            execFileSync("bash", [clusterScript, "status"], { stdio: "ignore" });
-            return true;
-        } catch {
-            return false;
-        }
-    })();
-    await sh("bash", [clusterScript, "up"], { ...process.env, REGISTRY_ADDR: REGISTRY });
+    const wasUp = clusterUp();
+    await cluster("up", { ...process.env, REGISTRY_ADDR: registryAddr });
     const record = path.join(localDir, "cluster");
     // Stopped by local:down only if a local:up started it (the e2e tests may share the same cluster).
     if (!wasUp || !fs.existsSync(record)) fs.writeFileSync(record, wasUp ? "own shared\n" : "own started\n");
-    fs.copyFileSync(path.join(clusterDir, "kubeconfig"), kubeconfig);
+    fs.copyFileSync(clusterKubeconfig(), kubeconfig);
     fs.chmodSync(kubeconfig, 0o600);
     return kubeconfig;
 }
 
-function stackCommand(args: string[], kubeconfig: string): Promise<StackResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(
-            path.join(repoRoot, "node_modules", ".bin", "ts-node"),
-            ["--transpile-only", path.join(__dirname, "stack.ts"), ...args, "--dir", path.join(localDir, "pulumi"), "--stack", "local", "--sync-stack-file"],
-            { cwd: repoRoot, env: { ...process.env, KUBECONFIG: kubeconfig, PULUMI_HOME: pulumiHome() }, stdio: ["ignore", "pipe", "inherit"] },
-        );
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        child.on("error", reject);
-        child.on("exit", () => {
-            try {
-                const result = JSON.parse(out) as StackResult;
-                if (!result.ok) reject(new UserError(`pulumi ${args[0]} failed: ${result.error}`));
-                else resolve(result);
-            } catch {
-                reject(new Error(`stack.ts ${args.join(" ")} printed no result: ${out}`));
-            }
-        });
+/** One operation on the local stack, its engine output on the terminal; a failed one is the user's to fix. */
+async function stackCommand(args: string[], kubeconfig: string): Promise<StackResult> {
+    const { result } = await runStack(args, {
+        dir: path.join(localDir, "pulumi"),
+        stack: "local",
+        kubeconfig,
+        env: { PULUMI_HOME: pulumiHome() },
+        syncStackFile: true,
+        showEngineOutput: true,
     });
+    if (!result.ok) throw new UserError(`pulumi ${args[0]} failed: ${result.error}`);
+    return result;
 }
 
 /** The user's own Pulumi home, so installed plugins (docker, kubernetes) are used. */
@@ -341,19 +299,19 @@ async function down(): Promise<void> {
     const record = fs.existsSync(path.join(localDir, "cluster")) ? fs.readFileSync(path.join(localDir, "cluster"), "utf8").trim() : "";
     if (fs.existsSync(path.join(localDir, "pulumi", "backend")) && fs.existsSync(kubeconfig)) {
         phase("pulumi destroy --stack local");
-        if (record.startsWith("own")) await sh("bash", [clusterScript, "up"], { ...process.env, REGISTRY_ADDR: REGISTRY });
+        if (record.startsWith("own")) await cluster("up", { ...process.env, REGISTRY_ADDR: registryAddr });
         const result = await stackCommand(["destroy"], kubeconfig);
         const changes = Object.entries(result.changes ?? {}).map(([op, n]) => `${n} ${op}`);
         phase(`destroyed (${changes.join(", ") || "nothing was deployed"})`);
     }
     if (record === "own started") {
         phase("stopping the cluster");
-        await sh("bash", [clusterScript, "down"]);
+        await cluster("down");
     }
     const startedFile = path.join(localDir, "started");
     if (fs.existsSync(startedFile)) {
         phase("stopping dockerd and the registry this machine's local:up started");
-        await sh("bash", [path.join(repoRoot, "test", "harness", "stop.sh"), startedFile]);
+        await stopStarted(startedFile);
     }
     const container = path.join(localDir, "registry-container");
     if (fs.existsSync(container)) {
@@ -374,7 +332,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: Error) => {
-    if (error instanceof UserError) {
+    if (error instanceof UserError || error instanceof CommandFailed) {
         process.stderr.write(`\nlocal:${process.argv[2] ?? "up"}: ${error.message}\n`);
     } else {
         process.stderr.write(`\n${error.stack ?? error.message}\n`);

@@ -3,20 +3,28 @@
  * running the project's index.ts (scripts/local/stack.ts, one process per operation) and plain
  * HTTP clients against the Service's ClusterIP. Nothing here is mocked.
  */
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { cluster, clusterDir, clusterKubeconfig, clusterUp, writeContextKubeconfig } from "../../scripts/cluster/cluster";
 import { tool } from "../../scripts/cluster/tools";
+import { buildImage, docker, dockerUnavailableReason } from "../../scripts/lib/docker";
+import { runStack, StackRun } from "../../scripts/local/runStack";
 import type { StackResult } from "../../scripts/local/stack";
-
-export { tool };
-import { buildImage, docker, dockerUnavailableReason, repoRoot } from "../../scripts/lib/docker";
 import { HttpResponse, request } from "../harness/http";
 
-export const clusterDir = process.env.RUST_SERVICE_CLUSTER_DIR ?? "/var/lib/rust-service-cluster";
-export const kubeconfig = path.join(clusterDir, "kubeconfig");
-const clusterScript = path.join(repoRoot, "scripts", "cluster", "cluster.sh");
+export { tool };
+
+/**
+ * An existing kube context to test against (kind on GitHub Actions), or undefined for the project's own
+ * single-node cluster. An existing cluster is neither started nor stopped by the tests.
+ */
+export const kubeContext = process.env.RUST_SERVICE_KUBE_CONTEXT || undefined;
+
+/** The kubeconfig every test uses: the project cluster's, or a copy of the existing context's. */
+export const kubeconfig = kubeContext ? path.join(os.tmpdir(), `rust-service-e2e-${process.pid}`, "kubeconfig") : clusterKubeconfig();
+
 const inCi = process.env.CI === "true";
 
 /** Why the e2e suite cannot run here, or undefined. With CI=true it always runs (and fails instead). */
@@ -25,36 +33,55 @@ export function e2eSkipReason(): string | undefined {
     const missing = [
         process.getuid?.() !== 0 ? "root (the kubelet mounts and creates network interfaces)" : undefined,
         dockerUnavailableReason(),
-        fs.existsSync("/usr/bin/containerd") ? undefined : "Debian's containerd",
+        kubeContext || fs.existsSync("/usr/bin/containerd") ? undefined : "Debian's containerd",
     ].filter(Boolean);
     if (missing.length === 0) return undefined;
     return `e2e tests skipped, missing: ${missing.join("; ")}. Run them as root on Debian with RUST_SERVICE_E2E=1 (docs/e2e.md); with CI=true this is a failure.`;
 }
 
-/** Runs a bash script with output on the terminal; rejects naming the script. */
-export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("bash", [script, ...args], { env, stdio: ["ignore", "inherit", "inherit"] });
-        child.on("error", reject);
-        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${path.relative(repoRoot, script)} ${args.join(" ")} failed (exit ${code}); its output is above`))));
-    });
-}
-
-/** True when the cluster answers and its node is Ready. */
-export function clusterUp(): boolean {
-    try {
-        execFileSync("bash", [clusterScript, "status"], { stdio: "ignore" });
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-/** Starts the cluster unless it runs already; resolves with a function that stops it only if this call started it. */
+/** Makes the cluster answer; resolves with a function that stops it only if this call started it. */
 export async function ensureCluster(): Promise<() => Promise<void>> {
+    if (kubeContext) {
+        writeContextKubeconfig(kubeContext, kubeconfig, tool("kubectl"));
+        return async () => undefined;
+    }
     if (clusterUp()) return async () => undefined;
-    await runScript(clusterScript, ["up"]);
-    return () => runScript(clusterScript, ["down"]);
+    await cluster("up");
+    return () => cluster("down");
+}
+
+/** The node's container name when the context is a kind cluster (`kind-NAME` runs on `NAME-control-plane`). */
+function kindNode(): string | undefined {
+    return kubeContext?.startsWith("kind-") ? `${kubeContext.slice("kind-".length)}-control-plane` : undefined;
+}
+
+/** Runs a command on the node: here for the project's cluster, through `docker exec` for kind. */
+function onNode(command: string, args: string[]): string {
+    const node = kindNode();
+    if (kubeContext && !node) throw new Error(`reading the node's processes needs the project's cluster or kind, not ${kubeContext}`);
+    return node
+        ? execFileSync("docker", ["exec", node, command, ...args], { encoding: "utf8" })
+        : execFileSync(command, command === "ctr" ? ["--address", path.join(clusterDir(), "run", "containerd.sock"), ...args] : args, { encoding: "utf8" });
+}
+
+/**
+ * Kills every process of the node at once, as a crash or the end of a CI session does, and starts it
+ * again: the project's cluster with `kill -9` of each process and `cluster.sh up`, a kind node with
+ * `docker kill` and `docker start`.
+ */
+export async function crashAndRestartNode(): Promise<void> {
+    const node = kindNode();
+    if (node) {
+        execFileSync("docker", ["kill", node]);
+        execFileSync("docker", ["start", node]);
+        return;
+    }
+    if (kubeContext) throw new Error(`crashing the node needs the project's cluster or kind, not ${kubeContext}`);
+    const runDir = path.join(clusterDir(), "run");
+    for (const file of fs.readdirSync(runDir).filter((f) => f.endsWith(".pid"))) {
+        process.kill(Number(fs.readFileSync(path.join(runDir, file), "utf8")), "SIGKILL");
+    }
+    await cluster("up");
 }
 
 /** kubectl against the harness cluster; JSON output parsed when `-o json` is asked for. */
@@ -80,12 +107,6 @@ export function kubectlResult(args: string[], input?: string): Promise<{ code: n
     });
 }
 
-/** Everything one stack.ts run produced: its JSON result and the engine's text output. */
-export interface StackRun {
-    result: StackResult;
-    engineOutput: string;
-}
-
 /** A Pulumi stack on the harness cluster, with its own backend, passphrase and work directory. */
 export class E2eStack {
     /** All the engine printed so far, for leak checks. */
@@ -96,28 +117,10 @@ export class E2eStack {
         private readonly passphrase: string,
     ) {}
 
-    run(args: string[], input?: string): Promise<StackRun> {
-        return new Promise((resolve, reject) => {
-            const child = spawn(
-                path.join(repoRoot, "node_modules", ".bin", "ts-node"),
-                ["--transpile-only", path.join(repoRoot, "scripts", "local", "stack.ts"), ...args, "--dir", this.dir, "--stack", "local"],
-                { cwd: repoRoot, env: { ...process.env, KUBECONFIG: kubeconfig, PULUMI_CONFIG_PASSPHRASE: this.passphrase }, stdio: ["pipe", "pipe", "pipe"] },
-            );
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-            child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-            child.stdin.end(input ?? "");
-            child.on("error", reject);
-            child.on("exit", () => {
-                this.transcript.push(stdout, stderr);
-                try {
-                    resolve({ result: JSON.parse(stdout) as StackResult, engineOutput: stderr });
-                } catch {
-                    reject(new Error(`stack.ts ${args.join(" ")} printed no result:\n${stdout}\n${stderr.slice(-4000)}`));
-                }
-            });
-        });
+    async run(args: string[], input?: string): Promise<StackRun> {
+        const run = await runStack(args, { dir: this.dir, stack: "local", kubeconfig, env: { PULUMI_CONFIG_PASSPHRASE: this.passphrase }, input });
+        this.transcript.push(JSON.stringify(run.result, null, 2), run.engineOutput);
+        return run;
     }
 
     /** Runs an operation that must succeed; rejects with the engine's output otherwise. */
@@ -198,13 +201,12 @@ export function startLoad(url: string, clients = 4, maxRequests = 20_000): { sto
 /** The environment of a running container's process, read from /proc on this node. */
 export function containerProcessEnv(containerId: string): Record<string, string> {
     const id = containerId.replace(/^containerd:\/\//, "");
-    const sock = path.join(clusterDir, "run", "containerd.sock");
-    const line = execFileSync("ctr", ["--address", sock, "-n", "k8s.io", "tasks", "ls"], { encoding: "utf8" })
+    const line = onNode("ctr", ["-n", "k8s.io", "tasks", "ls"])
         .split("\n")
         .find((l) => l.startsWith(id));
     if (!line) throw new Error(`container ${id} has no running task`);
     const pid = line.split(/\s+/)[1];
-    const raw = fs.readFileSync(`/proc/${pid}/environ`, "utf8");
+    const raw = onNode("cat", [`/proc/${pid}/environ`]);
     return Object.fromEntries(
         raw
             .split("\0")

@@ -8,16 +8,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildAndPush } from "../../scripts/local/image";
-import { ensureProvisioned } from "../harness/provision";
-import { repoRoot } from "../../scripts/lib/docker";
+import { provisionForTests } from "../harness/machine";
 import {
     E2eStack,
     Json,
     LoadReport,
     changedSteps,
-    clusterDir,
-    runScript,
     containerProcessEnv,
+    crashAndRestartNode,
     e2eSkipReason,
     ensureCluster,
     get,
@@ -81,7 +79,7 @@ suite("the local stack on a real engine and cluster", () => {
     };
 
     beforeAll(async () => {
-        stopProvisioned = await timed("provisioning (docker, registry, base image)", ensureProvisioned);
+        stopProvisioned = await timed("provisioning (docker, registry, base image)", provisionForTests);
         stopCluster = await timed("cluster start", ensureCluster);
         imageRef = await timed("image build and push", () => buildAndPush("localhost:5001", "rust-service", (l) => figure("image", l)));
         stack = new E2eStack(path.join(workDir, "pulumi"), randomBytes(16).toString("hex"));
@@ -296,11 +294,7 @@ suite("the local stack on a real engine and cluster", () => {
 
     it("recovers after every cluster process is killed: a second start clears the leftovers and the Service answers again", async () => {
         const crashedAt = Date.now();
-        const runDir = path.join(clusterDir, "run");
-        for (const file of fs.readdirSync(runDir).filter((f) => f.endsWith(".pid"))) {
-            process.kill(Number(fs.readFileSync(path.join(runDir, file), "utf8")), "SIGKILL");
-        }
-        await timed("cluster start after a crash", () => runScript(path.join(repoRoot, "scripts", "cluster", "cluster.sh"), ["up"]));
+        await timed("cluster start after a crash", crashAndRestartNode);
         // The crash took the containers with it: the kubelet restarts them (status left in etcd by the
         // dead kubelet does not count, hence the start times).
         const restarted = () =>

@@ -5,11 +5,13 @@
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { repoRoot } from "../../scripts/lib/docker";
 import { execFileSync } from "node:child_process";
-import { Json, clusterUp, e2eSkipReason, kubectlJson, tool } from "./harness";
+import { clusterUp } from "../../scripts/cluster/cluster";
+import { repoRoot } from "../../scripts/lib/process";
+import { Json, e2eSkipReason, kubeContext, kubectlJson, tool } from "./harness";
 
 jest.setTimeout(60 * 60_000);
 
@@ -31,10 +33,12 @@ function mainJobCommand(): string {
     return match[1].trim();
 }
 
-function npmRun(script: string, localDir: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** `npm run <script>` into `localDir`; against the harness's existing kube context when it has one. */
+function npmRun(script: string, localDir: string, env: NodeJS.ProcessEnv = {}, ownCluster = false): Promise<Run> {
     const started = Date.now();
+    const contextArgs = kubeContext && script === "local:up" && !ownCluster ? ["--", "--context", kubeContext] : [];
     return new Promise((resolve, reject) => {
-        const child = spawn("npm", ["run", "--silent", script], {
+        const child = spawn("npm", ["run", "--silent", script, ...contextArgs], {
             cwd: repoRoot,
             env: { ...process.env, RUST_SERVICE_LOCAL_DIR: localDir, ...env },
             stdio: ["ignore", "pipe", "pipe"],
@@ -67,7 +71,7 @@ suite("npm run local:up (the README's main job)", () => {
     let clusterWasUp = false;
 
     beforeAll(() => {
-        clusterWasUp = clusterUp();
+        clusterWasUp = kubeContext !== undefined || clusterUp();
     });
 
     afterAll(async () => {
@@ -86,7 +90,7 @@ suite("npm run local:up (the README's main job)", () => {
         process.stdout.write(`[e2e figure] local:up (toolchain warm): ${run.seconds.toFixed(1)} s\n`);
         expect({ code: run.code, tail: run.stderr.slice(-1500) }).toEqual({ code: 0, tail: expect.any(String) });
         expect(run.stderr).toMatch(/\[local \+\s*\d+s\] Docker and the local registry/);
-        expect(run.stderr).toContain("cluster: the project's single-node Kubernetes");
+        expect(run.stderr).toContain(kubeContext ? `cluster: the existing kube context ${kubeContext}` : "cluster: the project's single-node Kubernetes");
         expect(run.stderr).toContain("the docker provider plugin is not installed, so the same Dockerfile is built with the docker CLI");
         expect(run.stdout).toMatch(/imageRef\s+localhost:5001\/rust-service@sha256:[0-9a-f]{64}/);
         expect(run.stdout).toMatch(/GET \/ -> 200 \{.*"greeting":"Hello from the local stack"/);
@@ -120,10 +124,12 @@ suite("npm run local:up (the README's main job)", () => {
 
     it("stops at the preflight, listing the problem and starting nothing, when a port the cluster needs is taken", async () => {
         // The running cluster's processes belong to another state directory: to this run they are foreign.
+        // Against an existing context nothing of the project's cluster runs, so a listener takes its API port.
         const otherClusterDir = path.join(scratch, "other-cluster");
         const fresh = path.join(scratch, "preflight");
+        const listener = kubeContext ? net.createServer().listen(6443, "127.0.0.1") : undefined;
 
-        const run = await npmRun("local:up", fresh, { RUST_SERVICE_CLUSTER_DIR: otherClusterDir });
+        const run = await npmRun("local:up", fresh, { RUST_SERVICE_CLUSTER_DIR: otherClusterDir }, true).finally(() => listener?.close());
 
         expect(run.code).toBe(1);
         expect(run.stderr).toContain("this machine cannot run local:up yet; nothing was started or built:");
@@ -147,7 +153,7 @@ suite("npm run local:up (the README's main job)", () => {
         expect(run.code).toBe(0);
         expect(run.stderr).toMatch(/destroyed \(\d+ delete\)/);
         if (clusterWasUp) {
-            expect(clusterUp()).toBe(true);
+            if (!kubeContext) expect(clusterUp()).toBe(true);
             expect(kubectlJson(["get", "namespaces"]).items.map((n: Json) => n.metadata.name)).not.toContain("rust-service-local");
         } else {
             expect(run.stderr).toContain("stopping the cluster");

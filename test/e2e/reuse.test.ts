@@ -10,10 +10,10 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { repoRoot } from "../../scripts/lib/docker";
+import { repoRoot } from "../../scripts/lib/process";
 import { buildAndPush } from "../../scripts/local/image";
 import type { Step } from "../../scripts/local/stack";
-import { ensureProvisioned } from "../harness/provision";
+import { provisionForTests } from "../harness/machine";
 import { Json, e2eSkipReason, ensureCluster, get, kubeconfig, kubectl, kubectlJson, startLoad, tool, waitFor } from "./harness";
 
 jest.setTimeout(20 * 60_000);
@@ -133,7 +133,7 @@ suite("the packed component in other teams' projects, on a real engine and clust
 
     beforeAll(async () => {
         fs.mkdirSync(backend);
-        stopProvisioned = await ensureProvisioned();
+        stopProvisioned = await provisionForTests();
         stopCluster = await ensureCluster();
         imageRef = await buildAndPush("localhost:5001", "rust-service");
         const started = Date.now();

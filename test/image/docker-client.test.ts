@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ensureProvisioned, imageTestsSkipReason } from "../harness/provision";
+import { imageTestsSkipReason, provisionForTests } from "../harness/machine";
 
 type DockerModule = typeof import("../../scripts/lib/docker");
 
@@ -50,7 +50,7 @@ describeImage("choosing the docker client (real clients, real Docker Engine)", (
     let installedLater = "";
 
     beforeAll(async () => {
-        stopProvisioned = await ensureProvisioned();
+        stopProvisioned = await provisionForTests();
         const { buildKitProblem } = loadDockerModule();
         const clients = installedClients();
         usable = clients.find((client) => buildKitProblem(client) === undefined) ?? "";

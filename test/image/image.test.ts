@@ -14,12 +14,13 @@ import {
   inspect,
   removeContainers,
   removeImages,
-  repoRoot,
   runContainer,
   uniqueName,
 } from "../../scripts/lib/docker";
 import { request, waitForStatus } from "../harness/http";
-import { builderBaseImage, ensureProvisioned, imageTestsSkipReason, registryAddr } from "../harness/provision";
+import { repoRoot } from "../../scripts/lib/process";
+import { builderBaseImage, registryAddr } from "../../scripts/lib/provision";
+import { imageTestsSkipReason, provisionForTests } from "../harness/machine";
 
 const skipReason = imageTestsSkipReason();
 if (skipReason) console.warn(skipReason);
@@ -76,7 +77,7 @@ describeImage("service image (real Docker Engine and registry)", () => {
   }
 
   beforeAll(async () => {
-    stopProvisioned = await ensureProvisioned();
+    stopProvisioned = await provisionForTests();
     imageId = await buildImage({ tag: imageTag, buildArgs });
   }, 40 * MINUTE);
 

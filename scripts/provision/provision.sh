@@ -8,7 +8,7 @@
 #      debootstrap root plus this machine's Rust toolchain, because no image can be pulled here.
 # Anything already installed, running or present is left alone. Every process this run starts is
 # appended to $HARNESS_STARTED_FILE (if set) as "<name> <pid>", so the caller can stop exactly those
-# with test/harness/stop.sh.
+# with scripts/provision/stop.sh.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -224,7 +224,7 @@ else
     -c 'ENV CARGO_HTTP_CAINFO=/usr/local/share/rust-service-harness/host-ca-certificates.crt' \
     -c 'CMD ["bash"]' \
     -c "LABEL rust-service.harness.recipe=$BASE_RECIPE" \
-    -c "LABEL org.opencontainers.image.description=\"Local stand-in for the official $base_image, made by test/harness/provision.sh\"" \
+    -c "LABEL org.opencontainers.image.description=\"Local stand-in for the official $base_image, made by scripts/provision/provision.sh\"" \
     - "$base_image" >/dev/null
   rm -rf "$stage"
   trap - EXIT

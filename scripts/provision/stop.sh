@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stop exactly the processes a provision.sh run recorded in its HARNESS_STARTED_FILE
 # ("<name> <pid>" lines), newest first; anything that was already running is left alone.
-# Usage: bash test/harness/stop.sh <started-file>
+# Usage: bash scripts/provision/stop.sh <started-file>
 set -euo pipefail
 
 started_file="${1:?usage: stop.sh <started-file written by provision.sh>}"

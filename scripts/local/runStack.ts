@@ -1,0 +1,59 @@
+/**
+ * The one client of the stack runner (scripts/local/stack.ts), for `npm run local:up` and the e2e
+ * tests alike: one process per operation, its JSON result parsed, the engine's output streamed to the
+ * terminal or kept.
+ */
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { repoRoot } from "../lib/process";
+import type { StackResult } from "./stack";
+
+/** Where and how a stack operation runs. */
+export interface StackRunOptions {
+    /** The state folder (backend, work directory, passphrase). */
+    dir: string;
+    /** The stack name; its stack file is `Pulumi.<stack>.yaml` at the repository root. */
+    stack: string;
+    /** The kubeconfig the program deploys with. */
+    kubeconfig: string;
+    /** More environment (PULUMI_CONFIG_PASSPHRASE, PULUMI_HOME). */
+    env?: NodeJS.ProcessEnv;
+    /** Refresh the work directory's stack file from the repository's first (`--sync-stack-file`). */
+    syncStackFile?: boolean;
+    /** Standard input (a config value read from `-`). */
+    input?: string;
+    /** Stream the engine's output to this process's stderr instead of keeping it. */
+    showEngineOutput?: boolean;
+}
+
+/** What one operation produced: its result, and the engine's text output unless it was streamed. */
+export interface StackRun {
+    result: StackResult;
+    engineOutput: string;
+}
+
+/** Runs `stack.ts <args>`; resolves with its result (ok or not), rejects only when it printed none. */
+export function runStack(args: readonly string[], options: StackRunOptions): Promise<StackRun> {
+    const argv = ["--transpile-only", path.join(__dirname, "stack.ts"), ...args, "--dir", options.dir, "--stack", options.stack];
+    if (options.syncStackFile) argv.push("--sync-stack-file");
+    return new Promise((resolve, reject) => {
+        const child = spawn(path.join(repoRoot, "node_modules", ".bin", "ts-node"), argv, {
+            cwd: repoRoot,
+            env: { ...process.env, ...options.env, KUBECONFIG: options.kubeconfig },
+            stdio: ["pipe", "pipe", options.showEngineOutput ? "inherit" : "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.stdin!.end(options.input ?? "");
+        child.on("error", reject);
+        child.on("exit", () => {
+            try {
+                resolve({ result: JSON.parse(stdout) as StackResult, engineOutput: stderr });
+            } catch {
+                reject(new Error(`stack.ts ${args.join(" ")} printed no result:\n${stdout}\n${stderr.slice(-4000)}`));
+            }
+        });
+    });
+}
