@@ -379,21 +379,6 @@ stop_process() {
   rm -f "$DIR/run/$name.pid"
 }
 
-# The chains a kubelet of an earlier version of this script made (makeIPTablesUtilChains).
-remove_kubelet_chains() {
-  local cmd table chain
-  for cmd in iptables ip6tables; do
-    command -v "$cmd" >/dev/null || continue
-    while "$cmd" -t filter -D INPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
-    while "$cmd" -t filter -D OUTPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
-    for table in filter nat mangle; do
-      for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
-        "$cmd" -t "$table" -F "$chain" 2>/dev/null && "$cmd" -t "$table" -X "$chain" 2>/dev/null || true
-      done
-    done
-  done
-}
-
 # Every container this cluster's containerd runs: stop them, then their shims.
 kill_containers() {
   if [[ -S $CTRD_SOCK ]] && alive containerd; then
@@ -423,7 +408,6 @@ down() {
     "$BIN_kube_proxy" --cleanup >/dev/null 2>&1 || true
   fi
   stop_process kubelet
-  remove_kubelet_chains
   kill_containers
   stop_process containerd
   for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_process "$name"; done
