@@ -1,16 +1,15 @@
 //! Real-socket tests: a server bound to 127.0.0.1:0 and clients talking TCP to it.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
-use common::{TestServer, fast_config, get, read_response, request, start_slow_echo};
 use rust_service::Config;
 use rust_service::healthcheck::probe;
 use rust_service::server::MAX_HEAD_BYTES;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{TestServer, fast_config, get, read_response, request, start_slow_echo};
 
 /// Runs the blocking probe off the async runtime so the server can answer it.
 async fn probe_async(address: SocketAddr, timeout: Duration) -> Result<(), String> {
