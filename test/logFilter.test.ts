@@ -3,7 +3,7 @@ import * as path from "path";
 import { isServiceLogFilter } from "../components/logFilter";
 import { rustServiceArgsProblems } from "../components/validation";
 
-// The same table service/tests/config.rs runs against the service's own parser.
+// The same table service/tests/api/config.rs runs against the service's own parser.
 const table = fs
     .readFileSync(path.join(__dirname, "..", "service", "tests", "log_filters.txt"), "utf8")
     .split("\n")

@@ -9,9 +9,10 @@
 #   bash scripts/cluster/cluster.sh down     stop what `up` started and remove its mounts, interfaces
 #                                            and network state; leaves etcd's data for the next `up`
 #   bash scripts/cluster/cluster.sh status   exit 0 when the API answers and the node is Ready
-#   bash scripts/cluster/cluster.sh preflight  fail at once if `up` could not work here (root, ports);
-#                                            needs no toolchain, so it runs before any build
-#   bash scripts/cluster/cluster.sh reset    down, then delete all cluster data
+#   bash scripts/cluster/cluster.sh preflight  fail at once if `up` could not work here (root, state
+#                                            directory, ports); needs no toolchain, so it runs before
+#                                            any build
+#   bash scripts/cluster/cluster.sh reset    down, then delete the state directory if this script made it
 #   bash scripts/cluster/cluster.sh dir      print the state directory (the kubeconfig is in it)
 #
 # Settings (environment): RUST_SERVICE_CLUSTER_DIR (state; default /var/lib/rust-service-cluster),
@@ -20,7 +21,8 @@
 #
 # Addresses it creates and uses, nothing else: loopback ports 2379-2380 (etcd), 6443 (API), 10257/10259
 # (controller-manager/scheduler), 10248-10249/10256 (health); the node interface rsvc-node0 with
-# 10.250.250.1/24; pods on the bridge rsvc-pods0 in 10.244.0.0/24; Services in 10.96.0.0/16.
+# 10.250.250.1/24 and the kubelet's port 10250 on it; pods on the bridge rsvc-pods0 in 10.244.0.0/24;
+# Services in 10.96.0.0/16.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -91,7 +93,8 @@ node_ready() {
   [[ $ready == True && -n $renewed ]] && (($(date -d "$renewed" +%s) >= since))
 }
 
-# start NAME LOGFILE COMMAND... -> starts COMMAND in the background, recording its pid.
+# start NAME COMMAND... -> starts COMMAND in the background, logging to $DIR/log/NAME.log and recording
+# its pid.
 start() {
   local name=$1
   shift
@@ -101,7 +104,8 @@ start() {
   echo $! >"$DIR/run/$name.pid"
 }
 
-# wait_until SECONDS WHAT LOGNAME COMMAND... -> polls COMMAND; on timeout shows LOGNAME's tail.
+# wait_until SECONDS WHAT NAME COMMAND... -> polls COMMAND until it succeeds; fails with the tail of
+# NAME's log when the process NAME exits or SECONDS pass.
 wait_until() {
   local seconds=$1 what=$2 name=$3
   shift 3
@@ -140,7 +144,7 @@ claim_dir() {
 }
 
 # check_port PORT -> fails with the owner named when a process this script did not start listens on
-# 127.0.0.1:PORT.
+# PORT (on any address).
 check_port() {
   local port=$1 owner pid name
   owner=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(("[^"]*",pid=[0-9]*' | head -n1 || true)
@@ -380,21 +384,6 @@ stop_process() {
   rm -f "$DIR/run/$name.pid"
 }
 
-# The chains a kubelet of an earlier version of this script made (makeIPTablesUtilChains).
-remove_kubelet_chains() {
-  local cmd table chain
-  for cmd in iptables ip6tables; do
-    command -v "$cmd" >/dev/null || continue
-    while "$cmd" -t filter -D INPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
-    while "$cmd" -t filter -D OUTPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
-    for table in filter nat mangle; do
-      for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
-        "$cmd" -t "$table" -F "$chain" 2>/dev/null && "$cmd" -t "$table" -X "$chain" 2>/dev/null || true
-      done
-    done
-  done
-}
-
 # Every container this cluster's containerd runs: stop them, then their shims.
 kill_containers() {
   if [[ -S $CTRD_SOCK ]] && alive containerd; then
@@ -424,7 +413,6 @@ down() {
     "$BIN_kube_proxy" --cleanup >/dev/null 2>&1 || true
   fi
   stop_process kubelet
-  remove_kubelet_chains
   kill_containers
   stop_process containerd
   for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_process "$name"; done

@@ -51,8 +51,8 @@ fn serve() -> ExitCode {
     };
     match runtime.block_on(server::run(config)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            error!(error = %message, "exiting");
+        Err(e) => {
+            error!(error = %e, "exiting");
             ExitCode::FAILURE
         }
     }
@@ -60,13 +60,15 @@ fn serve() -> ExitCode {
 
 fn check_health() -> ExitCode {
     // Docker reserves exit code 2 for health checks, so every failure here is 1.
-    let result = Config::from_env()
-        .map_err(|e| e.to_string())
-        .and_then(|config| {
-            let address = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
-            healthcheck::probe(address, healthcheck::TIMEOUT)
-        });
-    match result {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("rust-service healthcheck: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+    match healthcheck::probe(address, healthcheck::TIMEOUT) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rust-service healthcheck: {e}");

@@ -52,39 +52,45 @@ pub fn runtime(workers: NonZeroUsize) -> io::Result<tokio::runtime::Runtime> {
 }
 
 /// Binds `0.0.0.0:<port>` and serves until SIGTERM or SIGINT, then drains as above.
-pub async fn run(config: Config) -> Result<(), String> {
+pub async fn run(config: Config) -> Result<(), ServeError> {
     // Before binding, so a SIGTERM during start-up still drains instead of being lost.
-    let mut signals =
-        Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let mut signals = Signals::install().map_err(ServeError::Signals)?;
     let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, config.port));
     let listener = TcpListener::bind(address)
         .await
-        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+        .map_err(|source| ServeError::Listen { address, source })?;
     let shutdown = async move {
         let signal = signals.recv().await;
         info!(signal, "shutdown signal received");
     };
-    serve(listener, AppState::new(config), shutdown)
-        .await
-        .map_err(|e| e.to_string())
+    serve(listener, AppState::new(config), shutdown).await
 }
 
 /// Largest request head (request line and headers) accepted; a larger one is answered
 /// with 431. Far above what browsers and proxies send (about 8-16 KiB at most).
 pub const MAX_HEAD_BYTES: usize = 32 * 1024;
 
-/// Why serving ended other than by a clean shutdown.
+/// Why serving did not start, or ended other than by a clean shutdown.
 #[derive(Debug)]
 pub enum ServeError {
+    /// The shutdown signal handlers could not be installed.
+    Signals(io::Error),
+    /// The listening address could not be bound.
+    Listen {
+        address: SocketAddr,
+        source: io::Error,
+    },
     /// Requests were still in flight when the shutdown deadline passed.
     DeadlineExceeded(Duration),
-    /// The listener could not be used.
+    /// The bound listener could not be used.
     Io(io::Error),
 }
 
 impl std::fmt::Display for ServeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Self::Signals(e) => write!(f, "cannot install signal handlers: {e}"),
+            Self::Listen { address, source } => write!(f, "cannot listen on {address}: {source}"),
             Self::DeadlineExceeded(d) => write!(
                 f,
                 "requests still in flight after the shutdown deadline of {:.3} s",

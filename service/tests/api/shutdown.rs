@@ -1,14 +1,13 @@
 //! The shutdown sequence over real sockets, triggered by a future instead of a signal.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{TestServer, get, read_response, start_slow_echo};
 use rust_service::Config;
 use rust_service::server::ServeError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::helpers::{TestServer, get, read_response, start_slow_echo};
 
 /// Polls until connecting fails, i.e. the listener is closed.
 async fn wait_until_refused(server: &TestServer, within: Duration) {

@@ -2,8 +2,6 @@
 //! shutdown trigger, and a minimal HTTP/1.1 client over a raw socket (which also lets a
 //! test send a request body slowly, in pieces).
 
-#![allow(dead_code)] // each test crate uses a different subset
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -17,7 +15,6 @@ use tokio::task::JoinHandle;
 /// A server running in the test's runtime.
 pub struct TestServer {
     pub address: SocketAddr,
-    pub state: AppState,
     trigger: Option<oneshot::Sender<()>>,
     pub task: JoinHandle<Result<(), ServeError>>,
 }
@@ -27,14 +24,12 @@ impl TestServer {
     pub async fn start(config: Config) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let address = listener.local_addr().expect("local address");
-        let state = AppState::new(config);
         let (trigger, triggered) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, state.clone(), async move {
+        let task = tokio::spawn(serve(listener, AppState::new(config), async move {
             let _ = triggered.await;
         }));
         Self {
             address,
-            state,
             trigger: Some(trigger),
             task,
         }

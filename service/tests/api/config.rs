@@ -227,7 +227,7 @@ fn table(text: &str, sep: char) -> Vec<(&str, &str)> {
 
 #[test]
 fn defaults_env_lists_exactly_the_built_in_defaults() {
-    let vars = table(include_str!("../defaults.env"), '=');
+    let vars = table(include_str!("../../defaults.env"), '=');
 
     let config = parse(&vars).expect("the defaults are valid");
 
@@ -249,7 +249,7 @@ fn defaults_env_lists_exactly_the_built_in_defaults() {
 
 #[test]
 fn log_filters_are_accepted_or_rejected_as_the_shared_table_says() {
-    for (verdict, value) in table(include_str!("log_filters.txt"), '\t') {
+    for (verdict, value) in table(include_str!("../log_filters.txt"), '\t') {
         let accepted = parse(&[("LOG_LEVEL", value)]).is_ok();
 
         assert_eq!(
