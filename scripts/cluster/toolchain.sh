@@ -5,6 +5,11 @@
 #
 #   bash scripts/cluster/toolchain.sh          build what is missing; print "name=/path" per tool
 #
+# RUST_SERVICE_TOOLCHAIN_TOOLS (space-separated names, default every tool) limits the run to those
+# tools: with an existing cluster (kind, RUST_SERVICE_KUBE_CONTEXT) only `pulumi
+# pulumi-resource-kubernetes kubectl` are needed, so etcd and the node binaries are neither looked
+# for nor built.
+#
 # Progress goes to stderr, one line per step with the elapsed time; each build logs to
 # $TOOLCHAIN_DIR/logs/<tool>-<version>.log, and a failed build names its module and that log.
 # A cold build takes about 35 minutes on 2 cores; a warm one returns at once.
@@ -127,6 +132,18 @@ build_etcd() {
 }
 
 KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+ALL_TOOLS=(pulumi pulumi-resource-kubernetes etcd "${KUBERNETES_COMMANDS[@]}")
+read -ra WANTED <<<"${RUST_SERVICE_TOOLCHAIN_TOOLS:-${ALL_TOOLS[*]}}"
+((${#WANTED[@]})) || die "RUST_SERVICE_TOOLCHAIN_TOOLS names no tool; known: ${ALL_TOOLS[*]}"
+# wanted NAME -> true when this run resolves NAME.
+wanted() {
+  local t
+  for t in "${WANTED[@]}"; do [[ $t == "$1" ]] && return 0; done
+  return 1
+}
+for name in "${WANTED[@]}"; do
+  [[ " ${ALL_TOOLS[*]} " == *" $name "* ]] || die "RUST_SERVICE_TOOLCHAIN_TOOLS names an unknown tool: $name; known: ${ALL_TOOLS[*]}"
+done
 
 # shellcheck disable=SC2329 # called by name through build()
 build_kubernetes() {
@@ -152,19 +169,25 @@ declare -A found
 built=0
 
 # Installed tools at an acceptable version first.
-if path=$(on_path pulumi "$PULUMI_MIN_VERSION" version); then found[pulumi]=$path; fi
+if wanted pulumi && path=$(on_path pulumi "$PULUMI_MIN_VERSION" version); then found[pulumi]=$path; fi
 installed_plugin="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes"
-if path=$(command -v pulumi-resource-kubernetes 2>/dev/null) && [[ $path != "$TOOLCHAIN_DIR"/* ]]; then
+if ! wanted pulumi-resource-kubernetes; then
+  : # not asked for
+elif path=$(command -v pulumi-resource-kubernetes 2>/dev/null) && [[ $path != "$TOOLCHAIN_DIR"/* ]]; then
   found[pulumi-resource-kubernetes]=$path
 elif [[ -x $installed_plugin ]]; then
   found[pulumi-resource-kubernetes]=$installed_plugin
 fi
-if path=$(on_path etcd 3.5.0 --version); then found[etcd]=$path; fi
+if wanted etcd && path=$(on_path etcd 3.5.0 --version); then found[etcd]=$path; fi
 kube_all=1
 for cmd in "${KUBERNETES_COMMANDS[@]}"; do
+  wanted "$cmd" || continue
+  # kubectl has no --version flag; the other commands do.
+  version_args=(--version)
+  [[ $cmd == kubectl ]] && version_args=(version --client)
   # Same minor release only: the kubelet and control plane flags used by the harness are 1.34's.
-  if path=$(on_path "$cmd" "${KUBERNETES_VERSION%.*}.0" --version) &&
-    [[ "$("$path" --version 2>&1)" == *"v${KUBERNETES_VERSION%.*}."* ]]; then
+  if path=$(on_path "$cmd" "${KUBERNETES_VERSION%.*}.0" "${version_args[@]}") &&
+    [[ "$("$path" "${version_args[@]}" 2>&1)" == *"v${KUBERNETES_VERSION%.*}."* ]]; then
     found[$cmd]=$path
   else
     kube_all=0
@@ -179,13 +202,17 @@ prefetch() {
   ("$GO" mod download -x "$@" >"$LOG_DIR/prefetch-$name.log" 2>&1 || true) &
 }
 if [[ -n $GO ]]; then
-  [[ -n ${found[pulumi]:-} || -f $TOOLCHAIN_DIR/pulumi-$PULUMI_VERSION/.complete ]] ||
-    prefetch pulumi "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"
-  [[ -n ${found[pulumi-resource-kubernetes]:-} || -f $TOOLCHAIN_DIR/pulumi-resource-kubernetes-$PULUMI_KUBERNETES_VERSION/.complete ]] ||
-    prefetch pulumi-kubernetes "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODULE_VERSION"
+  if wanted pulumi; then
+    [[ -n ${found[pulumi]:-} || -f $TOOLCHAIN_DIR/pulumi-$PULUMI_VERSION/.complete ]] ||
+      prefetch pulumi "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"
+  fi
+  if wanted pulumi-resource-kubernetes; then
+    [[ -n ${found[pulumi-resource-kubernetes]:-} || -f $TOOLCHAIN_DIR/pulumi-resource-kubernetes-$PULUMI_KUBERNETES_VERSION/.complete ]] ||
+      prefetch pulumi-kubernetes "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODULE_VERSION"
+  fi
 fi
 
-if [[ -z ${found[etcd]:-} ]]; then
+if wanted etcd && [[ -z ${found[etcd]:-} ]]; then
   build etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 build_etcd
   found[etcd]=$TOOLCHAIN_DIR/etcd-$ETCD_VERSION/etcd
 fi
@@ -193,17 +220,18 @@ if ((!kube_all)); then
   build kubernetes "$KUBERNETES_VERSION" k8s.io/kubernetes build_kubernetes
   for cmd in "${KUBERNETES_COMMANDS[@]}"; do found[$cmd]=$TOOLCHAIN_DIR/kubernetes-$KUBERNETES_VERSION/$cmd; done
 fi
-if [[ -z ${found[pulumi]:-} ]]; then
+if wanted pulumi && [[ -z ${found[pulumi]:-} ]]; then
   build pulumi "$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3 build_pulumi
   found[pulumi]=$TOOLCHAIN_DIR/pulumi-$PULUMI_VERSION/pulumi
 fi
-if [[ -z ${found[pulumi-resource-kubernetes]:-} ]]; then
+if wanted pulumi-resource-kubernetes && [[ -z ${found[pulumi-resource-kubernetes]:-} ]]; then
   build pulumi-resource-kubernetes "$PULUMI_KUBERNETES_VERSION" github.com/pulumi/pulumi-kubernetes/provider/v4 build_pulumi_kubernetes
   found[pulumi-resource-kubernetes]=$TOOLCHAIN_DIR/pulumi-resource-kubernetes-$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes
 fi
 wait
 
-for name in pulumi pulumi-resource-kubernetes etcd "${KUBERNETES_COMMANDS[@]}"; do
+for name in "${ALL_TOOLS[@]}"; do
+  wanted "$name" || continue
   [[ -x ${found[$name]} ]] || die "$name is missing at ${found[$name]}"
   printf '%s=%s\n' "$name" "${found[$name]}"
 done
