@@ -158,7 +158,7 @@ function argsSchema(name: Namer) {
             logLevel: z
                 .string({ error: "must be a log level or EnvFilter directive" })
                 .min(1, { error: "must not be empty: use a level such as info" })
-                .refine(isServiceLogFilter, { error: `${LOG_FILTER_RULE} (the service refuses to start otherwise)` })
+                .refine(isServiceLogFilter, { error: LOG_FILTER_RULE })
                 .optional(),
             greeting: z.string({ error: "must be a string" }).optional(),
             drainDelaySeconds: nonNegative("must be a number of seconds >= 0").optional(),

@@ -333,7 +333,7 @@ describe("one declaration per key", () => {
 
     it.each<[string, Record<string, unknown>, string]>([
         ["a buildOnPreview that is not auto/true/false", { buildOnPreview: "yes" }, '`rust-service:buildOnPreview` must be one of auto, true, false, got "yes"'],
-        ["a log filter the service refuses at start-up", { logLevel: "verbose" }, '`rust-service:logLevel` must be a level (trace, debug, info, warn, error, off) or tracing filter directives such as `info,rust_service=debug` (the service refuses to start otherwise), got "verbose"'],
+        ["a log filter the service refuses at start-up", { logLevel: "verbose" }, '`rust-service:logLevel` must be a level (trace, debug, info, warn, error, off) or comma-separated `target=level` directives such as `info,rust_service=debug` (no spaces, span or field filters), got "verbose"'],
         ["a KMS key that is not an ARN", { kmsKeyArn: "my-key" }, "`rust-service:kmsKeyArn` must be a KMS key ARN"],
         ["an ECR setting with another registry, naming the key that was set", { registryServer: "127.0.0.1:5000", registryRepository: "api", forceDelete: "true" }, "`rust-service:forceDelete` configures the ECR repository the component creates, which it does not with `rust-service:existingRepositoryUrl` or `rust-service:registryServer`: remove it"],
         ["a registry URL for ECR, pointing at the generic registry keys", { existingRepositoryUrl: "ghcr.io/acme/api" }, "for another registry use `rust-service:registryServer`"],

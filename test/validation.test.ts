@@ -80,7 +80,7 @@ const BAD: [string, RustServiceArgs, string, string][] = [
     ["a KMS key that is a number", { repository: { kmsKeyArn: 42 as unknown as string } }, "repository.kmsKeyArn", "must be a KMS key ARN"],
     ["a registry username that is a number", { registry: { server: "127.0.0.1:5000", repository: "api", username: 7 as unknown as string, password: "p" } }, "registry.username", "must be a string or a pulumi.Output<string>"],
     ["a registry password that is an object", { registry: { server: "127.0.0.1:5000", repository: "api", username: "ci", password: {} as unknown as string } }, "registry.password", "must be a string or a pulumi.Output<string>"],
-    ["a log filter the service rejects", { settings: { logLevel: "verbose" } }, "settings.logLevel", "must be a level (trace, debug, info, warn, error, off) or tracing filter directives"],
+    ["a log filter the service rejects", { settings: { logLevel: "verbose" } }, "settings.logLevel", "must be a level (trace, debug, info, warn, error, off) or comma-separated `target=level` directives"],
     ["buildOnPreview that is not a boolean", { build: { buildOnPreview: "yes" as unknown as boolean } }, "build.buildOnPreview", "must be true or false"],
     // Values the API server, the node or the service would refuse or misread later.
     ["replicas beyond int32", { replicas: 2147483648 }, "replicas", "must be at most 2147483647, the largest value a Kubernetes integer field holds, got 2147483648"],
