@@ -5,7 +5,7 @@ import { z } from "zod";
 // The pure modules only: reading config must not load the cloud provider SDKs.
 import { DEFAULT_RESOURCES, DEFAULTS, RustServiceArgs } from "./components/args";
 import { DEFAULT_SETTINGS, isRecord, parseEnvPairs } from "./components/helpers";
-import { rustServiceArgsProblems } from "./components/validation";
+import { problemMessage, rustServiceArgsProblems } from "./components/validation";
 import { ENCRYPTED_NOT_SECRET, SECRET_IN_PLAIN_TEXT, StackFileSchema, StackProblem, formatStackProblem, lintConfigKey, lintStackFile } from "./stackFile";
 
 /** The Pulumi project name; stack config keys are `rust-service:<key>`. */
@@ -388,11 +388,11 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
     const args = toArgs(v, problems, indexes);
 
     const fieldName = (argPath: string) => showKeyRef(keyRefForArg(argPath, args));
-    for (const problem of rustServiceArgsProblems(v.instanceName, args, fieldName)) {
+    for (const problem of rustServiceArgsProblems(v.instanceName, args)) {
         const ref = keyRefForArg(problem.path, args);
         // A key already reported as mistyped was checked with its default; don't report it twice.
         if (!ref.keys.some((k) => mistyped.has(k))) {
-            problems.push(`${showKeyRef(ref, indexes)} ${problem.message}`);
+            problems.push(`${showKeyRef(ref, indexes)} ${problemMessage(problem, fieldName)}`);
         }
     }
     if (problems.length > 0) {
