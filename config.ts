@@ -212,16 +212,6 @@ function argAt(args: RustServiceArgs | undefined, argPath: string): unknown {
 /** The key each arg path comes from, and the key an arg object stands for (`build`, `registry`): one map, built once. */
 const KEY_OF_ARG = new Map<string, ConfigKey>(SPECS.flatMap(([k, spec]) => [...(spec.represents ? [[spec.represents, k] as const] : []), [spec.arg, k] as const]));
 
-/** The keys under each arg object that no key fills as a whole (`repository`, `settings`, `resources.limits`). */
-const KEYS_UNDER = SPECS.reduce((under, [k, spec]) => {
-    const parts = spec.arg.split(".");
-    for (let i = 1; i < parts.length; i++) {
-        const parent = parts.slice(0, i).join(".");
-        under.set(parent, [...(under.get(parent) ?? []), k]);
-    }
-    return under;
-}, new Map<string, ConfigKey[]>());
-
 /** Where an arg path comes from in the stack config: its keys, and the entry of a `NAME=value` list it is. */
 interface KeyRef {
     /** The keys (an arg object with no key of its own stands for several); the arg path itself if no key fills it. */
@@ -233,7 +223,7 @@ interface KeyRef {
 /**
  * The stack config keys an arg path such as `settings.port` or `env.FOO` comes from. An arg object with
  * no key of its own stands for its keys that `args` sets (all of them without `args`). Work is
- * proportional to the depth of the path, whatever the stack config holds.
+ * proportional to the number of keys this program reads, whatever the stack config holds.
  */
 function keyRefForArg(argPath: string, args?: RustServiceArgs): KeyRef {
     const parts = argPath.split(".");
@@ -243,9 +233,10 @@ function keyRefForArg(argPath: string, args?: RustServiceArgs): KeyRef {
             return i === parts.length ? { keys: [k] } : { keys: [k], entry: parts.slice(i).join(".") };
         }
     }
-    const under = KEYS_UNDER.get(argPath) ?? [];
-    const set = under.filter((k) => argAt(args, CONFIG_KEYS[k].arg) !== undefined);
-    return { keys: under.length > 0 ? (set.length > 0 ? set : under) : [argPath] };
+    // An arg object no key fills as a whole (`repository`, `resources.limits`).
+    const under = SPECS.filter(([, spec]) => spec.arg.startsWith(`${argPath}.`));
+    const set = under.filter(([, spec]) => argAt(args, spec.arg) !== undefined);
+    return { keys: under.length > 0 ? (set.length > 0 ? set : under).map(([k]) => k) : [argPath] };
 }
 
 /** Entry indexes of each parsed `NAME=value` list, by key: how a secret list's entries are named. */

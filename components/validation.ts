@@ -51,26 +51,19 @@ export interface ArgsProblem {
 
 const ref = (field: string): FieldRef => ({ field });
 
-/** Problem text from a template; a {@link FieldRef} or text in a placeholder stays a mention. */
+/** Problem text from a template; a {@link FieldRef} (or problem text) in a placeholder stays a mention. */
 function t(strings: TemplateStringsArray, ...values: (string | number | FieldRef | ProblemText)[]): ProblemText {
     const parts: (string | FieldRef)[] = [];
-    const push = (part: string | FieldRef) => {
+    for (const part of strings.flatMap((text, i) => [text, ...[values[i] ?? []].flat()])) {
         const last = parts.length - 1;
-        if (typeof part === "string" && typeof parts[last] === "string") {
+        if (typeof part === "object") {
+            parts.push(part);
+        } else if (typeof parts[last] === "string") {
             parts[last] = `${parts[last] as string}${part}`;
         } else if (part !== "") {
-            parts.push(part);
+            parts.push(String(part));
         }
-    };
-    strings.forEach((text, i) => {
-        push(text);
-        const value = values[i];
-        if (Array.isArray(value)) {
-            value.forEach(push);
-        } else if (value !== undefined) {
-            push(typeof value === "object" ? (value as FieldRef) : String(value));
-        }
-    });
+    }
     return parts;
 }
 
