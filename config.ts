@@ -1,11 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 // The pure modules only: reading config must not load the cloud provider SDKs.
-import { DEFAULT_RESOURCES, DEFAULTS, RustServiceArgs } from "./components/args";
-import { DEFAULT_SETTINGS, isRecord, parseEnvPairs } from "./components/helpers";
-import { rustServiceArgsProblems } from "./components/validation";
+import { RustServiceArgs } from "./components/args";
+import { isRecord, parseEnvPairs } from "./components/helpers";
+import { problemMessage, rustServiceArgsProblems } from "./components/validation";
 import { ENCRYPTED_NOT_SECRET, SECRET_IN_PLAIN_TEXT, StackFileSchema, StackProblem, formatStackProblem, lintConfigKey, lintStackFile } from "./stackFile";
 
 /** The Pulumi project name; stack config keys are `rust-service:<key>`. */
@@ -16,12 +17,12 @@ export type ConfigType = "string" | "integer" | "boolean" | "array";
 
 type TypeOf<T extends ConfigType> = T extends "string" ? string : T extends "integer" ? number : T extends "boolean" ? boolean : string[];
 
-/** One stack config key: its Pulumi.yaml type and default, and the component arg it fills. */
-export interface KeySpec<T extends ConfigType = ConfigType> {
+/** One stack config key: its Pulumi.yaml type and the component arg it fills. Its default is in Pulumi.yaml only. */
+export interface KeySpec {
     /** Pulumi.yaml `type`. */
-    type: T;
-    /** Pulumi.yaml `default`; also the value when the program runs without the CLI (tests, `npm run plan`). */
-    default: TypeOf<T>;
+    type: ConfigType;
+    /** What a string key holds when it is not text: an integer or true/false, or "" for the component's default. */
+    holds?: "integer" | "boolean";
     /** Dot path of the component arg the key fills, e.g. `settings.port`; problems with that arg name this key. */
     arg: string;
     /** An arg object this key stands for in messages (`build` is named after `buildContext`). */
@@ -32,66 +33,73 @@ export interface KeySpec<T extends ConfigType = ConfigType> {
     secret?: boolean;
 }
 
+type Extra = Pick<KeySpec, "represents" | "oneOf" | "secret">;
+
 const key = {
-    string: (fallback: string, arg: string, more: Partial<KeySpec<"string">> = {}): KeySpec<"string"> => ({ type: "string", default: fallback, arg, ...more }),
-    integer: (fallback: number, arg: string): KeySpec<"integer"> => ({ type: "integer", default: fallback, arg }),
-    boolean: (fallback: boolean, arg: string): KeySpec<"boolean"> => ({ type: "boolean", default: fallback, arg }),
-    array: (arg: string, more: Partial<KeySpec<"array">> = {}): KeySpec<"array"> => ({ type: "array", default: [], arg, ...more }),
+    string: (arg: string, more: Extra = {}) => ({ ...more, type: "string" as const, arg }),
+    integer: (arg: string) => ({ type: "integer" as const, arg }),
+    boolean: (arg: string) => ({ type: "boolean" as const, arg }),
+    array: (arg: string, more: Extra = {}) => ({ ...more, type: "array" as const, arg }),
+    /** An integer in a string key, so that "" can mean the component's default (0 is a value the component refuses). */
+    optionalInteger: (arg: string) => ({ type: "string" as const, holds: "integer" as const, arg }),
+    /** true or false in a string key, so that "" can mean the component's default. */
+    optionalBoolean: (arg: string) => ({ type: "string" as const, holds: "boolean" as const, arg }),
 };
 
 /**
- * Every key this program reads: the one declaration behind parsing, defaults, the arg each fills and
- * the key a problem names. Pulumi.yaml declares the same types and defaults (a test keeps them equal)
- * and adds descriptions. An empty string or 0 means "unset" where Pulumi.yaml says so.
+ * Every key this program reads: the one declaration behind parsing, the arg each fills and the key a
+ * problem names. Pulumi.yaml declares the same keys and types (a test keeps them equal), with the
+ * descriptions and the defaults; config.ts reads the defaults from there. Where the component has a
+ * default, Pulumi.yaml's is "unset" ("", [] or 0 where it says so), which becomes no arg at all.
  */
 export const CONFIG_KEYS = {
-    instanceName: key.string("rust-service", "name"),
-    appName: key.string(DEFAULTS.appName, "appName"),
-    image: key.string("", "image"),
-    buildContext: key.string("service", "build.context", { represents: "build" }),
-    dockerfile: key.string("", "build.dockerfile"),
-    platform: key.string(DEFAULTS.platform, "build.platform"),
-    buildTarget: key.string("", "build.target"),
+    instanceName: key.string("name"),
+    appName: key.string("appName"),
+    image: key.string("image"),
+    buildContext: key.string("build.context", { represents: "build" }),
+    dockerfile: key.string("build.dockerfile"),
+    platform: key.string("build.platform"),
+    buildTarget: key.string("build.target"),
     buildArgs: key.array("build.args"),
     cacheFrom: key.array("build.cacheFrom"),
-    imageTag: key.string("", "build.tag"),
-    buildOnPreview: key.string("auto", "build.buildOnPreview", { oneOf: ["auto", "true", "false"] }),
-    repositoryName: key.string("", "repository.name"),
-    imageTagMutability: key.string(DEFAULTS.imageTagMutability, "repository.imageTagMutability"),
-    scanOnPush: key.boolean(DEFAULTS.scanOnPush, "repository.scanOnPush"),
-    kmsKeyArn: key.string("", "repository.kmsKeyArn"),
-    forceDelete: key.boolean(DEFAULTS.forceDelete, "repository.forceDelete"),
-    untaggedImageExpiryDays: key.integer(DEFAULTS.untaggedImageExpiryDays, "repository.untaggedImageExpiryDays"),
-    keepLastImages: key.integer(DEFAULTS.keepLastImages, "repository.keepLastImages"),
+    imageTag: key.string("build.tag"),
+    buildOnPreview: key.string("build.buildOnPreview", { oneOf: ["auto", "true", "false"] }),
+    repositoryName: key.string("repository.name"),
+    imageTagMutability: key.string("repository.imageTagMutability"),
+    scanOnPush: key.optionalBoolean("repository.scanOnPush"),
+    kmsKeyArn: key.string("repository.kmsKeyArn"),
+    forceDelete: key.optionalBoolean("repository.forceDelete"),
+    untaggedImageExpiryDays: key.optionalInteger("repository.untaggedImageExpiryDays"),
+    keepLastImages: key.optionalInteger("repository.keepLastImages"),
     repositoryTags: key.array("repository.tags"),
-    existingRepositoryUrl: key.string("", "existingRepositoryUrl"),
-    registryServer: key.string("", "registry.server", { represents: "registry" }),
-    registryRepository: key.string("", "registry.repository"),
-    registryUsername: key.string("", "registry.username"),
-    registryPassword: key.string("", "registry.password", { secret: true }),
-    namespace: key.string("rust-service", "namespace"),
-    createNamespace: key.boolean(true, "createNamespace"),
-    replicas: key.integer(DEFAULTS.replicas, "replicas"),
-    cpuRequest: key.string(DEFAULT_RESOURCES.requests.cpu, "resources.requests.cpu"),
-    memoryRequest: key.string(DEFAULT_RESOURCES.requests.memory, "resources.requests.memory"),
-    cpuLimit: key.string(DEFAULT_RESOURCES.limits.cpu, "resources.limits.cpu"),
-    memoryLimit: key.string(DEFAULT_RESOURCES.limits.memory, "resources.limits.memory"),
-    servicePort: key.integer(DEFAULTS.servicePort, "servicePort"),
-    terminationGracePeriodSeconds: key.integer(0, "terminationGracePeriodSeconds"),
-    rolloutTimeoutSeconds: key.integer(DEFAULTS.rolloutTimeoutSeconds, "rolloutTimeoutSeconds"),
-    spreadWhenUnsatisfiable: key.string(DEFAULTS.spreadWhenUnsatisfiable, "spreadWhenUnsatisfiable"),
-    autoscaling: key.boolean(false, "autoscaling"),
-    autoscalingMinReplicas: key.integer(2, "autoscaling.minReplicas"),
-    autoscalingMaxReplicas: key.integer(5, "autoscaling.maxReplicas"),
-    autoscalingCpuUtilization: key.integer(DEFAULTS.targetCpuUtilizationPercent, "autoscaling.targetCpuUtilizationPercent"),
-    port: key.integer(DEFAULT_SETTINGS.port, "settings.port"),
-    logLevel: key.string(DEFAULT_SETTINGS.logLevel, "settings.logLevel"),
-    greeting: key.string(DEFAULT_SETTINGS.greeting, "settings.greeting"),
-    drainDelaySeconds: key.integer(DEFAULT_SETTINGS.drainDelaySeconds, "settings.drainDelaySeconds"),
-    shutdownDeadlineSeconds: key.integer(DEFAULT_SETTINGS.shutdownDeadlineSeconds, "settings.shutdownDeadlineSeconds"),
-    requestTimeoutSeconds: key.integer(DEFAULT_SETTINGS.requestTimeoutSeconds, "settings.requestTimeoutSeconds"),
-    bodyLimitBytes: key.integer(DEFAULT_SETTINGS.bodyLimitBytes, "settings.bodyLimitBytes"),
-    workerThreads: key.integer(0, "settings.workerThreads"),
+    existingRepositoryUrl: key.string("existingRepositoryUrl"),
+    registryServer: key.string("registry.server", { represents: "registry" }),
+    registryRepository: key.string("registry.repository"),
+    registryUsername: key.string("registry.username"),
+    registryPassword: key.string("registry.password", { secret: true }),
+    namespace: key.string("namespace"),
+    createNamespace: key.boolean("createNamespace"),
+    replicas: key.optionalInteger("replicas"),
+    cpuRequest: key.string("resources.requests.cpu"),
+    memoryRequest: key.string("resources.requests.memory"),
+    cpuLimit: key.string("resources.limits.cpu"),
+    memoryLimit: key.string("resources.limits.memory"),
+    servicePort: key.optionalInteger("servicePort"),
+    terminationGracePeriodSeconds: key.integer("terminationGracePeriodSeconds"),
+    rolloutTimeoutSeconds: key.optionalInteger("rolloutTimeoutSeconds"),
+    spreadWhenUnsatisfiable: key.string("spreadWhenUnsatisfiable"),
+    autoscaling: key.boolean("autoscaling"),
+    autoscalingMinReplicas: key.integer("autoscaling.minReplicas"),
+    autoscalingMaxReplicas: key.integer("autoscaling.maxReplicas"),
+    autoscalingCpuUtilization: key.optionalInteger("autoscaling.targetCpuUtilizationPercent"),
+    port: key.optionalInteger("settings.port"),
+    logLevel: key.string("settings.logLevel"),
+    greeting: key.string("settings.greeting"),
+    drainDelaySeconds: key.optionalInteger("settings.drainDelaySeconds"),
+    shutdownDeadlineSeconds: key.optionalInteger("settings.shutdownDeadlineSeconds"),
+    requestTimeoutSeconds: key.optionalInteger("settings.requestTimeoutSeconds"),
+    bodyLimitBytes: key.optionalInteger("settings.bodyLimitBytes"),
+    workerThreads: key.integer("settings.workerThreads"),
     env: key.array("env"),
     secretEnv: key.array("secretEnv", { secret: true }),
 } as const satisfies Record<string, KeySpec>;
@@ -99,8 +107,10 @@ export const CONFIG_KEYS = {
 /** A key this program reads. */
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
-/** Typed values of every key. */
-export type ConfigValues = { [K in ConfigKey]: TypeOf<(typeof CONFIG_KEYS)[K]["type"]> };
+type ValueOf<S extends KeySpec> = S extends { holds: "integer" } ? number | undefined : S extends { holds: "boolean" } ? boolean | undefined : TypeOf<S["type"]>;
+
+/** Typed values of every key; an optional integer or boolean left "" is undefined. */
+export type ConfigValues = { [K in ConfigKey]: ValueOf<(typeof CONFIG_KEYS)[K]> };
 
 const SPECS = Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec][];
 
@@ -110,7 +120,7 @@ const isConfigKey = (k: string): k is ConfigKey => Object.hasOwn(CONFIG_KEYS, k)
 /** This program's keys, as the stack-file linter checks them. */
 export const STACK_FILE_SCHEMA: StackFileSchema = {
     project: PROJECT,
-    keys: new Map(SPECS.map(([k, spec]) => [k, { type: spec.type, secret: spec.secret === true }])),
+    keys: new Map(SPECS.map(([k, spec]) => [k, { type: spec.holds ?? spec.type, secret: spec.secret === true }])),
 };
 
 /** What the program needs from the stack config. */
@@ -160,6 +170,37 @@ const ENGINE_VALUE: Record<ConfigType, { schema: z.ZodType; rule: string }> = {
     },
 };
 
+/** A value as the engine (or Pulumi.yaml) gives it, parsed; "" in a key that holds an integer or true/false is unset. */
+function parseValue(spec: KeySpec, value: unknown): { ok: true; value: unknown } | { ok: false; rule: string } {
+    if (spec.holds !== undefined && value === "") {
+        return { ok: true, value: undefined };
+    }
+    const { schema, rule } = ENGINE_VALUE[spec.holds ?? spec.type];
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+        return { ok: false, rule };
+    }
+    return spec.oneOf === undefined || spec.oneOf.includes(parsed.data as string) ? { ok: true, value: parsed.data } : { ok: false, rule: `must be one of ${spec.oneOf.join(", ")}` };
+}
+
+/**
+ * Pulumi.yaml's default of every key, parsed: the one place the stack's defaults are written. The CLI
+ * passes them for the keys a stack does not set; tests and `npm run plan` get them from here.
+ */
+const DEFAULT_VALUES = readDefaults(path.join(__dirname, "Pulumi.yaml"));
+
+function readDefaults(file: string): ConfigValues {
+    const declared = (parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, { default?: unknown }> }).config ?? {};
+    const defaults = SPECS.map(([k, spec]) => {
+        const parsed = parseValue(spec, declared[k]?.default);
+        if (!parsed.ok) {
+            throw new Error(`${file}: the default of \`${k}\` ${parsed.rule}`);
+        }
+        return [k, parsed.value];
+    });
+    return Object.fromEntries(defaults) as ConfigValues;
+}
+
 /** A key as the stack config names it in messages (`rust-service:port`). */
 const full = (k: string) => `${PROJECT}:${k}`;
 
@@ -167,6 +208,9 @@ const full = (k: string) => `${PROJECT}:${k}`;
 function argAt(args: RustServiceArgs | undefined, argPath: string): unknown {
     return argPath.split(".").reduce<unknown>((value, part) => (isRecord(value) ? value[part] : undefined), args);
 }
+
+/** The key each arg path comes from, and the key an arg object stands for (`build`, `registry`): one map, built once. */
+const KEY_OF_ARG = new Map<string, ConfigKey>(SPECS.flatMap(([k, spec]) => [...(spec.represents ? [[spec.represents, k] as const] : []), [spec.arg, k] as const]));
 
 /** Where an arg path comes from in the stack config: its keys, and the entry of a `NAME=value` list it is. */
 interface KeyRef {
@@ -182,17 +226,17 @@ interface KeyRef {
  * proportional to the number of keys this program reads, whatever the stack config holds.
  */
 function keyRefForArg(argPath: string, args?: RustServiceArgs): KeyRef {
-    const exact = SPECS.find(([, spec]) => spec.arg === argPath || spec.represents === argPath);
-    if (exact) {
-        return { keys: [exact[0]] };
+    const parts = argPath.split(".");
+    for (let i = parts.length; i > 0; i--) {
+        const k = KEY_OF_ARG.get(parts.slice(0, i).join("."));
+        if (k !== undefined) {
+            return i === parts.length ? { keys: [k] } : { keys: [k], entry: parts.slice(i).join(".") };
+        }
     }
-    const parent = SPECS.filter(([, spec]) => argPath.startsWith(`${spec.arg}.`)).sort(([, a], [, b]) => b.arg.length - a.arg.length)[0];
-    if (parent) {
-        return { keys: [parent[0]], entry: argPath.slice(parent[1].arg.length + 1) };
-    }
-    const below = SPECS.filter(([, spec]) => spec.arg.startsWith(`${argPath}.`));
-    const set = below.filter(([, spec]) => argAt(args, spec.arg) !== undefined);
-    return { keys: below.length > 0 ? (set.length > 0 ? set : below).map(([k]) => k) : [argPath] };
+    // An arg object no key fills as a whole (`repository`, `resources.limits`).
+    const under = SPECS.filter(([, spec]) => spec.arg.startsWith(`${argPath}.`));
+    const set = under.filter(([, spec]) => argAt(args, spec.arg) !== undefined);
+    return { keys: under.length > 0 ? (set.length > 0 ? set : under).map(([k]) => k) : [argPath] };
 }
 
 /** Entry indexes of each parsed `NAME=value` list, by key: how a secret list's entries are named. */
@@ -208,7 +252,7 @@ function showKeyRef(ref: KeyRef, indexes: EntryIndexes = {}): string {
         return named;
     }
     const k = ref.keys[0];
-    if (isConfigKey(k) && CONFIG_KEYS[k].secret) {
+    if (isConfigKey(k) && (CONFIG_KEYS[k] as KeySpec).secret) {
         const index = indexes[k]?.get(ref.entry);
         return `${named} ${index === undefined ? "has an entry that" : `entry ${index}`}`;
     }
@@ -224,12 +268,18 @@ export function configKeyForArg(argPath: string, args?: RustServiceArgs): string
     return ref.entry === undefined ? full(ref.keys.join("/")) : `${full(ref.keys[0])}\` entry \`${ref.entry}`;
 }
 
-/** Whether a key holds its declared default. */
-function unchanged(k: ConfigKey, values: ConfigValues): boolean {
-    return JSON.stringify(values[k]) === JSON.stringify(CONFIG_KEYS[k].default);
+/** The object without its unset fields; undefined when none is set. */
+function setFields<T extends object>(fields: T): T | undefined {
+    const set = Object.entries(fields).filter(([, value]) => value !== undefined);
+    return set.length > 0 ? (Object.fromEntries(set) as T) : undefined;
 }
 
-/** The component args the typed values describe; the problems of NAME=value lists go to `problems`, their entries' indexes to `indexes`. */
+/**
+ * The component args the typed values describe; the problems of NAME=value lists go to `problems`, their
+ * entries' indexes to `indexes`. A key the stack does not set holds Pulumi.yaml's default, which is unset
+ * ("", [], 0 where its description says so) wherever the component has a default of its own, so an arg is
+ * passed exactly when the stack sets it, and the component's default applies otherwise.
+ */
 function toArgs(v: ConfigValues, problems: string[], indexes: EntryIndexes): RustServiceArgs {
     const pairs = (k: "env" | "secretEnv" | "buildArgs" | "repositoryTags"): Record<string, string> | undefined => {
         const { values, problems: pairProblems, indexes: entries } = parseEnvPairs(v[k]);
@@ -239,52 +289,34 @@ function toArgs(v: ConfigValues, problems: string[], indexes: EntryIndexes): Rus
     };
     const optional = (value: string) => (value === "" ? undefined : value);
     const secretEnv = pairs("secretEnv") ?? {};
-
-    // Under the CLI every key arrives with a value (Pulumi.yaml's default when the stack sets none), so
-    // "unset" and "set to the default" look the same; a group that does not apply to the chosen mode
-    // is passed on only with the values that differ from their defaults, for the component to report.
-    const usesImage = v.image !== "";
     // Any registry key selects the generic registry, so a password without a server is reported, not dropped.
     const usesRegistry = v.registryServer !== "" || v.registryRepository !== "" || v.registryUsername !== "" || v.registryPassword !== "";
-    const createsRepository = !usesImage && v.existingRepositoryUrl === "" && !usesRegistry;
-    const group = (prefix: string, applies: boolean) => {
-        const keys = SPECS.filter(([, spec]) => spec.arg.startsWith(`${prefix}.`)).map(([k]) => k);
-        const given = new Set(applies ? keys : keys.filter((k) => !unchanged(k, v)));
-        return { passed: given.size > 0, has: (k: ConfigKey) => given.has(k) };
-    };
-    const build = group("build", !usesImage);
-    const repository = group("repository", createsRepository);
-    const onlyIf = <T>(has: boolean, value: T) => (has ? value : undefined);
 
     return {
-        appName: v.appName,
+        appName: optional(v.appName),
         namespace: v.namespace,
         createNamespace: v.createNamespace,
         image: optional(v.image),
-        build: build.passed
-            ? {
-                  context: onlyIf(build.has("buildContext"), v.buildContext),
-                  dockerfile: onlyIf(build.has("dockerfile"), optional(v.dockerfile)),
-                  platform: onlyIf(build.has("platform"), v.platform),
-                  target: onlyIf(build.has("buildTarget"), optional(v.buildTarget)),
-                  args: onlyIf(build.has("buildArgs"), pairs("buildArgs")),
-                  cacheFrom: onlyIf(build.has("cacheFrom"), v.cacheFrom.length > 0 ? v.cacheFrom : undefined),
-                  tag: onlyIf(build.has("imageTag"), optional(v.imageTag)),
-                  buildOnPreview: onlyIf(build.has("buildOnPreview"), v.buildOnPreview === "auto" ? undefined : v.buildOnPreview === "true"),
-              }
-            : undefined,
-        repository: repository.passed
-            ? {
-                  name: onlyIf(repository.has("repositoryName"), optional(v.repositoryName)),
-                  imageTagMutability: onlyIf(repository.has("imageTagMutability"), v.imageTagMutability as "IMMUTABLE" | "MUTABLE"),
-                  scanOnPush: onlyIf(repository.has("scanOnPush"), v.scanOnPush),
-                  kmsKeyArn: onlyIf(repository.has("kmsKeyArn"), optional(v.kmsKeyArn)),
-                  forceDelete: onlyIf(repository.has("forceDelete"), v.forceDelete),
-                  untaggedImageExpiryDays: onlyIf(repository.has("untaggedImageExpiryDays"), v.untaggedImageExpiryDays),
-                  keepLastImages: onlyIf(repository.has("keepLastImages"), v.keepLastImages),
-                  tags: onlyIf(repository.has("repositoryTags"), pairs("repositoryTags")),
-              }
-            : undefined,
+        build: setFields({
+            context: optional(v.buildContext),
+            dockerfile: optional(v.dockerfile),
+            platform: optional(v.platform),
+            target: optional(v.buildTarget),
+            args: pairs("buildArgs"),
+            cacheFrom: v.cacheFrom.length > 0 ? v.cacheFrom : undefined,
+            tag: optional(v.imageTag),
+            buildOnPreview: v.buildOnPreview === "auto" ? undefined : v.buildOnPreview === "true",
+        }),
+        repository: setFields({
+            name: optional(v.repositoryName),
+            imageTagMutability: optional(v.imageTagMutability) as "IMMUTABLE" | "MUTABLE" | undefined,
+            scanOnPush: v.scanOnPush,
+            kmsKeyArn: optional(v.kmsKeyArn),
+            forceDelete: v.forceDelete,
+            untaggedImageExpiryDays: v.untaggedImageExpiryDays,
+            keepLastImages: v.keepLastImages,
+            tags: pairs("repositoryTags"),
+        }),
         existingRepositoryUrl: optional(v.existingRepositoryUrl),
         registry: usesRegistry
             ? {
@@ -294,30 +326,30 @@ function toArgs(v: ConfigValues, problems: string[], indexes: EntryIndexes): Rus
                   password: v.registryPassword === "" ? undefined : pulumi.secret(v.registryPassword),
               }
             : undefined,
-        settings: {
+        settings: setFields({
             port: v.port,
-            logLevel: v.logLevel,
-            greeting: v.greeting,
+            logLevel: optional(v.logLevel),
+            greeting: optional(v.greeting),
             drainDelaySeconds: v.drainDelaySeconds,
             shutdownDeadlineSeconds: v.shutdownDeadlineSeconds,
             requestTimeoutSeconds: v.requestTimeoutSeconds,
             bodyLimitBytes: v.bodyLimitBytes,
             workerThreads: v.workerThreads === 0 ? undefined : v.workerThreads,
-        },
+        }),
         env: pairs("env") ?? {},
         secretEnv: Object.fromEntries(Object.entries(secretEnv).map(([name, value]) => [name, pulumi.secret(value)])),
         replicas: v.replicas,
-        resources: {
-            requests: { cpu: v.cpuRequest, memory: v.memoryRequest },
-            limits: { cpu: v.cpuLimit, memory: v.memoryLimit },
-        },
+        resources: setFields({
+            requests: setFields({ cpu: optional(v.cpuRequest), memory: optional(v.memoryRequest) }),
+            limits: setFields({ cpu: optional(v.cpuLimit), memory: optional(v.memoryLimit) }),
+        }),
         autoscaling: v.autoscaling
             ? { minReplicas: v.autoscalingMinReplicas, maxReplicas: v.autoscalingMaxReplicas, targetCpuUtilizationPercent: v.autoscalingCpuUtilization }
             : undefined,
         terminationGracePeriodSeconds: v.terminationGracePeriodSeconds === 0 ? undefined : v.terminationGracePeriodSeconds,
         servicePort: v.servicePort,
         rolloutTimeoutSeconds: v.rolloutTimeoutSeconds,
-        spreadWhenUnsatisfiable: v.spreadWhenUnsatisfiable as "ScheduleAnyway" | "DoNotSchedule",
+        spreadWhenUnsatisfiable: optional(v.spreadWhenUnsatisfiable) as "ScheduleAnyway" | "DoNotSchedule" | undefined,
     };
 }
 
@@ -335,7 +367,7 @@ export interface ParseOptions {
 
 /**
  * Turns raw stack config (keys without the `rust-service:` prefix; values as the engine passes them,
- * strings or JSON) into component args. Unset keys take their declared defaults. Throws a
+ * strings or JSON) into component args. Unset keys take Pulumi.yaml's defaults. Throws a
  * {@link StackConfigError} listing every problem. Pure: no Pulumi runtime needed. Linear in the number
  * of keys: each is looked up once, and each problem is mapped to its key in time independent of them.
  */
@@ -363,22 +395,19 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
             }
             // Its value is not used, so no message shows it; the other keys are checked with the default.
             mistyped.add(k);
-            values[k] = spec.default;
+            values[k] = DEFAULT_VALUES[k];
             continue;
         }
-        const { schema, rule } = ENGINE_VALUE[spec.type];
-        const parsed = schema.safeParse(given ?? spec.default);
-        const allowed = parsed.success && (spec.oneOf === undefined || spec.oneOf.includes(parsed.data as string));
-        if (!allowed) {
-            const shown = spec.secret ? "" : `, got ${JSON.stringify(given)}`;
-            problems.push(`\`${full(k)}\` ${spec.oneOf && parsed.success ? `must be one of ${spec.oneOf.join(", ")}` : rule}${shown}`);
+        const parsed = given === undefined ? { ok: true as const, value: DEFAULT_VALUES[k] } : parseValue(spec, given);
+        if (!parsed.ok) {
+            problems.push(`\`${full(k)}\` ${parsed.rule}${spec.secret ? "" : `, got ${JSON.stringify(given)}`}`);
             mistyped.add(k);
             // Carry on with the default so the other keys are still checked.
-            values[k] = spec.default;
+            values[k] = DEFAULT_VALUES[k];
             continue;
         }
-        values[k] = parsed.data;
-        const empty = parsed.data === "" || (Array.isArray(parsed.data) && parsed.data.length === 0);
+        values[k] = parsed.value;
+        const empty = parsed.value === "" || (Array.isArray(parsed.value) && parsed.value.length === 0);
         if (spec.secret && given !== undefined && !empty && options.secretKeys && !encrypted && !linted.has(k)) {
             problems.push(`\`${full(k)}\` ${SECRET_IN_PLAIN_TEXT}`);
         }
@@ -388,11 +417,11 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
     const args = toArgs(v, problems, indexes);
 
     const fieldName = (argPath: string) => showKeyRef(keyRefForArg(argPath, args));
-    for (const problem of rustServiceArgsProblems(v.instanceName, args, fieldName)) {
+    for (const problem of rustServiceArgsProblems(v.instanceName, args)) {
         const ref = keyRefForArg(problem.path, args);
         // A key already reported as mistyped was checked with its default; don't report it twice.
         if (!ref.keys.some((k) => mistyped.has(k))) {
-            problems.push(`${showKeyRef(ref, indexes)} ${problem.message}`);
+            problems.push(`${showKeyRef(ref, indexes)} ${problemMessage(problem, fieldName)}`);
         }
     }
     if (problems.length > 0) {

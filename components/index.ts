@@ -11,5 +11,5 @@ export type {
 export type { ServiceSettings } from "./helpers";
 export { RUST_SERVICE_TYPE, RustService } from "./rustService";
 export type { RustServiceOutputs } from "./rustService";
-export { assertValidRustServiceArgs, rustServiceArgsProblems } from "./validation";
-export type { ArgsProblem } from "./validation";
+export { assertValidRustServiceArgs, problemMessage, rustServiceArgsProblems } from "./validation";
+export type { ArgsProblem, FieldRef, Namer, ProblemText } from "./validation";

@@ -28,12 +28,43 @@ import {
     parseQuantity,
 } from "./helpers";
 
-/** One problem with the args: where, and what is wrong and how to fix it. */
+/** A mention of another field in a problem's text; whoever shows the problem names the field its own way. */
+export interface FieldRef {
+    /** Dot path of the field, e.g. `settings.port`. */
+    field: string;
+}
+
+/** The text of a rule or fix: words, and mentions of other fields. */
+export type ProblemText = readonly (string | FieldRef)[];
+
+/** One problem with the args: the field, the rule its value breaks, the fix, and the value found. */
 export interface ArgsProblem {
-    /** Dot-separated path of the offending field, e.g. `resources.limits.memory`. */
+    /** Dot-separated path of the offending field, e.g. `resources.limits.memory` (`args` for the args themselves). */
     path: string;
-    /** Rule and fix, plus the offending value unless it may be secret. */
-    message: string;
+    /** The rule, e.g. "must be an integer >= 1". */
+    rule: ProblemText;
+    /** How to fix it, when the rule alone does not say. */
+    fix?: ProblemText;
+    /** The offending value as shown (JSON, shortened); absent when it may be secret. */
+    got?: string;
+}
+
+const ref = (field: string): FieldRef => ({ field });
+
+/** Problem text from a template; a {@link FieldRef} (or problem text) in a placeholder stays a mention. */
+function t(strings: TemplateStringsArray, ...values: (string | number | FieldRef | ProblemText)[]): ProblemText {
+    const parts: (string | FieldRef)[] = [];
+    for (const part of strings.flatMap((text, i) => [text, ...[values[i] ?? []].flat()])) {
+        const last = parts.length - 1;
+        if (typeof part === "object") {
+            parts.push(part);
+        } else if (typeof parts[last] === "string") {
+            parts[last] = `${parts[last] as string}${part}`;
+        } else if (part !== "") {
+            parts.push(String(part));
+        }
+    }
+    return parts;
 }
 
 function intRule(min: number, max?: number): string {
@@ -84,7 +115,7 @@ const dns1123 = (what: string) =>
         .max(63, { error: `must be at most 63 characters (${what})` })
         .regex(DNS1123_LABEL, { error: `must be a DNS-1123 label (${what}): lowercase letters, digits and '-', starting and ending with a letter or digit` });
 
-function argsSchema(name: Namer) {
+function argsSchema() {
     return z.strictObject({
     appName: dns1123("it becomes the app.kubernetes.io/name label").optional(),
     namespace: dns1123("a Kubernetes namespace name").optional(),
@@ -135,7 +166,8 @@ function argsSchema(name: Namer) {
     existingRepositoryUrl: z
         .string({ error: "must be an ECR repository URL" })
         .refine((url) => parseEcrRepositoryUrl(url) !== undefined, {
-            error: `must be an ECR repository URL \`<12-digit account>.dkr.ecr.<region>.amazonaws.com/<name>\`; for another registry use ${name("registry")}`,
+            error: "must be an ECR repository URL",
+            params: { rule: t`must be an ECR repository URL \`<12-digit account>.dkr.ecr.<region>.amazonaws.com/<name>\`; for another registry use ${ref("registry")}` },
         })
         .optional(),
     registry: z
@@ -158,7 +190,7 @@ function argsSchema(name: Namer) {
             logLevel: z
                 .string({ error: "must be a log level or EnvFilter directive" })
                 .min(1, { error: "must not be empty: use a level such as info" })
-                .refine(isServiceLogFilter, { error: `${LOG_FILTER_RULE} (the service refuses to start otherwise)` })
+                .refine(isServiceLogFilter, { error: LOG_FILTER_RULE })
                 .optional(),
             greeting: z.string({ error: "must be a string" }).optional(),
             drainDelaySeconds: nonNegative("must be a number of seconds >= 0").optional(),
@@ -196,13 +228,19 @@ function argsSchema(name: Namer) {
     });
 }
 
-/** How a message names another field: the component says `settings.port`, the stack config its key. */
+/** How a message names a field: the component says `settings.port`, the stack config its key. */
 export type Namer = (path: string) => string;
 
 /** Names a field by its arg path, in backticks. */
 export const argPath: Namer = (p) => `\`${p}\``;
 
-type Ctx = { add(path: string, message: string): void; name: Namer };
+/** A problem as it reads after its field: the rule, `: fix`, `, got <value>`, with fields named by `name`. */
+export function problemMessage(problem: ArgsProblem, name: Namer = argPath): string {
+    const text = (parts: ProblemText) => parts.map((part) => (typeof part === "string" ? part : name(part.field))).join("");
+    return `${text(problem.rule)}${problem.fix ? `: ${text(problem.fix)}` : ""}${problem.got === undefined ? "" : `, got ${problem.got}`}`;
+}
+
+type Ctx = { add(path: string, rule: string | ProblemText, more?: { fix?: string | ProblemText; got?: string }): void };
 
 /** A field's value when it is a plain object; checks read nested fields only through this. */
 function record(value: unknown): Record<string, unknown> | undefined {
@@ -213,7 +251,8 @@ function checkNames(name: string, ctx: Ctx): void {
     if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH || !DNS1035_LABEL.test(name)) {
         ctx.add(
             "name",
-            `must be a DNS-1035 label of at most ${MAX_NAME_LENGTH} characters (lowercase letters, digits and '-', starting with a letter) because Kubernetes names derive from it, got ${JSON.stringify(name)}`,
+            `must be a DNS-1035 label of at most ${MAX_NAME_LENGTH} characters (lowercase letters, digits and '-', starting with a letter) because Kubernetes names derive from it`,
+            { got: `${JSON.stringify(name)}` },
         );
     }
 }
@@ -231,19 +270,21 @@ function checkEnv(args: RustServiceArgs, ctx: Ctx): void {
         for (const key of Object.keys(values)) {
             const setting = RESERVED_ENV.get(key) ?? UNREAD_ENV_NAMES.get(key);
             if (!ENV_VAR_NAME.test(key)) {
-                ctx.add(`${field}.${key}`, `is not a valid environment variable name: use letters, digits and '_', not starting with a digit`);
+                ctx.add(`${field}.${key}`, "is not a valid environment variable name", { fix: "use letters, digits and '_', not starting with a digit" });
             } else if (key === DROPPED_KEY) {
-                ctx.add(`${field}.${key}`, "cannot be carried: Pulumi's Node.js SDK drops a map key named __proto__ on its way to the cluster, so the variable would silently vanish: rename it");
+                ctx.add(`${field}.${key}`, "cannot be carried: Pulumi's Node.js SDK drops a map key named __proto__ on its way to the cluster, so the variable would silently vanish", {
+                    fix: "rename it",
+                });
             } else if (RESERVED_ENV.has(key)) {
-                ctx.add(`${field}.${key}`, `is set by the component from ${ctx.name(`settings.${setting}`)}: set that instead`);
+                ctx.add(`${field}.${key}`, t`is set by the component from ${ref(`settings.${setting}`)}`, { fix: "set that instead" });
             } else if (setting !== undefined) {
-                ctx.add(`${field}.${key}`, `is not read by the service: set ${ctx.name(`settings.${setting}`)} instead`);
+                ctx.add(`${field}.${key}`, "is not read by the service", { fix: t`set ${ref(`settings.${setting}`)} instead` });
             }
         }
     }
     for (const key of Object.keys(env)) {
         if (Object.hasOwn(secretEnv, key)) {
-            ctx.add(`secretEnv.${key}`, `is also in ${ctx.name("env")}: keep the name in one of them (secrets belong in ${ctx.name("secretEnv")} only)`);
+            ctx.add(`secretEnv.${key}`, t`is also in ${ref("env")}`, { fix: t`keep the name in one of them (secrets belong in ${ref("secretEnv")} only)` });
         }
     }
 }
@@ -264,11 +305,11 @@ function checkSizes(args: RustServiceArgs, ctx: Ctx): void {
     // Kubernetes counts a ConfigMap's keys and values, a Secret's values only (api validation of each).
     const plain = dataBytes(record(args.env) ?? {}, true);
     if (plain > MAX_OBJECT_DATA_BYTES) {
-        ctx.add("env", `holds ${plain} bytes of names and values, more than the ${limit} a ConfigMap may hold: move large values into a file the image carries`);
+        ctx.add("env", `holds ${plain} bytes of names and values, more than the ${limit} a ConfigMap may hold`, { fix: "move large values into a file the image carries" });
     }
     const secret = dataBytes(record(args.secretEnv) ?? {}, false);
     if (secret > MAX_OBJECT_DATA_BYTES) {
-        ctx.add("secretEnv", `holds ${secret} bytes of values, more than the ${limit} a Secret may hold: keep large secrets in a secret store and pass a reference`);
+        ctx.add("secretEnv", `holds ${secret} bytes of values, more than the ${limit} a Secret may hold`, { fix: "keep large secrets in a secret store and pass a reference" });
     }
 }
 
@@ -276,10 +317,10 @@ function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
     const registry = record(args.registry);
     if (args.image !== undefined) {
         if (args.build !== undefined) {
-            ctx.add("image", `and ${ctx.name("build")} are mutually exclusive: give a prebuilt image or build settings, not both`);
+            ctx.add("image", t`and ${ref("build")} are mutually exclusive`, { fix: "give a prebuilt image or build settings, not both" });
         }
         if (args.repository !== undefined) {
-            ctx.add("repository", `has no effect with a prebuilt ${ctx.name("image")} (nothing is pushed): remove it`);
+            ctx.add("repository", t`has no effect with a prebuilt ${ref("image")} (nothing is pushed)`, { fix: "remove it" });
         }
         if (typeof args.image !== "string") {
             return;
@@ -293,19 +334,18 @@ function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
         ];
         for (const [field, repo] of named) {
             if (repo !== undefined && repo !== imageRepo) {
-                ctx.add(field, `names the repository ${repo}, but the prebuilt ${ctx.name("image")} is in ${imageRepo}: push the image there, or remove ${ctx.name(field)}`);
+                ctx.add(field, t`names the repository ${repo}, but the prebuilt ${ref("image")} is in ${imageRepo}`, { fix: t`push the image there, or remove ${ref(field)}` });
             }
         }
         return;
     }
     if (args.existingRepositoryUrl !== undefined && args.registry !== undefined) {
-        ctx.add("registry", `and ${ctx.name("existingRepositoryUrl")} are mutually exclusive: choose one registry mode`);
+        ctx.add("registry", t`and ${ref("existingRepositoryUrl")} are mutually exclusive`, { fix: "choose one registry mode" });
     }
     if (args.repository !== undefined && (args.existingRepositoryUrl !== undefined || args.registry !== undefined)) {
-        ctx.add(
-            "repository",
-            `configures the ECR repository the component creates, which it does not with ${ctx.name("existingRepositoryUrl")} or ${ctx.name("registry")}: remove it`,
-        );
+        ctx.add("repository", t`configures the ECR repository the component creates, which it does not with ${ref("existingRepositoryUrl")} or ${ref("registry")}`, {
+            fix: "remove it",
+        });
     }
     if (registry && (registry.username === undefined) !== (registry.password === undefined)) {
         ctx.add("registry", "needs both `username` and `password`, or neither for a registry without authentication");
@@ -319,18 +359,19 @@ function checkBuild(build: Record<string, unknown> | undefined, ctx: Ctx): void 
     }
     const { context, dockerfile } = resolveBuildPaths(build);
     if (build.context !== undefined && !isDirectory(context)) {
-        ctx.add("build.context", `must be an existing directory (relative to ${process.cwd()}), got ${JSON.stringify(context)}`);
+        ctx.add("build.context", `must be an existing directory (relative to ${process.cwd()})`, { got: JSON.stringify(context) });
     } else if (!fs.existsSync(dockerfile)) {
         ctx.add(
             build.dockerfile !== undefined ? "build.dockerfile" : "build.context",
-            `must lead to an existing Dockerfile (paths are relative to the program's working directory, not the context), got ${JSON.stringify(dockerfile)}`,
+            "must lead to an existing Dockerfile (paths are relative to the program's working directory, not the context)",
+            { got: JSON.stringify(dockerfile) },
         );
     } else {
         for (const problem of contextProblems(context, dockerfile)) ctx.add("build.context", problem);
     }
     for (const key of Object.keys(record(build.args) ?? {})) {
         if (SECRET_LIKE_NAME.test(key)) {
-            ctx.add(`build.args.${key}`, `looks like a secret, and build args are stored in the image history: pass it at run time through ${ctx.name("secretEnv")}`);
+            ctx.add(`build.args.${key}`, "looks like a secret, and build args are stored in the image history", { fix: t`pass it at run time through ${ref("secretEnv")}` });
         }
     }
 }
@@ -353,7 +394,7 @@ function checkResources(args: RustServiceArgs, ctx: Ctx): void {
         const limit = typeof limits[kind] === "string" ? limits[kind] : DEFAULT_RESOURCES.limits[kind];
         const [requested, limited] = [parseQuantity(request), parseQuantity(limit)];
         if (requested !== undefined && limited !== undefined && limited < requested) {
-            ctx.add(`resources.limits.${kind}`, `must be >= the request (${request}): raise the limit or lower the request, got ${JSON.stringify(limit)}`);
+            ctx.add(`resources.limits.${kind}`, `must be >= the request (${request})`, { fix: "raise the limit or lower the request", got: JSON.stringify(limit) });
         }
     }
 }
@@ -361,7 +402,7 @@ function checkResources(args: RustServiceArgs, ctx: Ctx): void {
 function checkAutoscaling(args: RustServiceArgs, ctx: Ctx): void {
     const scaling = record(args.autoscaling);
     if (scaling && Number.isInteger(scaling.minReplicas) && Number.isInteger(scaling.maxReplicas) && Number(scaling.minReplicas) > Number(scaling.maxReplicas)) {
-        ctx.add("autoscaling.minReplicas", `must be <= ${ctx.name("autoscaling.maxReplicas")} (${scaling.maxReplicas}), got ${scaling.minReplicas}`);
+        ctx.add("autoscaling.minReplicas", t`must be <= ${ref("autoscaling.maxReplicas")} (${String(scaling.maxReplicas)})`, { got: String(scaling.minReplicas) });
     }
 }
 
@@ -375,19 +416,20 @@ function checkGracePeriod(args: RustServiceArgs, ctx: Ctx): void {
     const settings = record(args.settings) ?? {};
     const [drainDelay, deadline] = [seconds(settings, "drainDelaySeconds"), seconds(settings, "shutdownDeadlineSeconds")];
     const drain = drainDelay + deadline;
-    const both = `${ctx.name("settings.drainDelaySeconds")} + ${ctx.name("settings.shutdownDeadlineSeconds")}`;
+    const both = t`${ref("settings.drainDelaySeconds")} + ${ref("settings.shutdownDeadlineSeconds")}`;
     if (Math.ceil(drain) + GRACE_MARGIN_SECONDS > MAX_GRACE_PERIOD_SECONDS) {
         ctx.add(
             drainDelay > deadline ? "settings.drainDelaySeconds" : "settings.shutdownDeadlineSeconds",
-            `makes ${both} ${drain}s, so pods would take over an hour (${MAX_GRACE_PERIOD_SECONDS}s) to stop and hold up node drains and rollouts: keep the sum under ${MAX_GRACE_PERIOD_SECONDS - GRACE_MARGIN_SECONDS}s`,
+            t`makes ${both} ${drain}s, so pods would take over an hour (${MAX_GRACE_PERIOD_SECONDS}s) to stop and hold up node drains and rollouts`,
+            { fix: `keep the sum under ${MAX_GRACE_PERIOD_SECONDS - GRACE_MARGIN_SECONDS}s` },
         );
     }
     const grace = args.terminationGracePeriodSeconds;
     if (typeof grace === "number" && grace <= drain) {
-        ctx.add(
-            "terminationGracePeriodSeconds",
-            `must be longer than ${both} (${drain}s), or Kubernetes kills pods mid-drain: raise it or leave it unset, got ${grace}`,
-        );
+        ctx.add("terminationGracePeriodSeconds", t`must be longer than ${both} (${drain}s), or Kubernetes kills pods mid-drain`, {
+            fix: "raise it or leave it unset",
+            got: String(grace),
+        });
     }
 }
 
@@ -400,23 +442,22 @@ const BUILT_IN_NAMESPACES = ["default", ...SYSTEM_NAMESPACES];
 function checkNamespace(args: RustServiceArgs, ctx: Ctx): void {
     const namespace = args.namespace ?? DEFAULTS.namespace;
     if (SYSTEM_NAMESPACES.includes(namespace)) {
-        ctx.add("namespace", `is ${namespace}, which belongs to the cluster's own components: choose a namespace of your own`);
+        ctx.add("namespace", `is ${namespace}, which belongs to the cluster's own components`, { fix: "choose a namespace of your own" });
     } else if (args.createNamespace === true && BUILT_IN_NAMESPACES.includes(namespace)) {
-        ctx.add(
-            "createNamespace",
-            `cannot create the built-in namespace ${JSON.stringify(namespace)}, which every cluster already has: set it to false or choose another ${ctx.name("namespace")}`,
-        );
+        ctx.add("createNamespace", `cannot create the built-in namespace ${JSON.stringify(namespace)}, which every cluster already has`, {
+            fix: t`set it to false or choose another ${ref("namespace")}`,
+        });
     }
 }
 
 function checkLabels(args: RustServiceArgs, ctx: Ctx): void {
     for (const [key, value] of Object.entries(record(args.labels) ?? {})) {
         if (OWNED_LABEL_KEYS.includes(key)) {
-            ctx.add(`labels.${key}`, "is set by the component (it is part of the selector): remove it");
+            ctx.add(`labels.${key}`, "is set by the component (it is part of the selector)", { fix: "remove it" });
         } else if (!LABEL_KEY.test(key) || key.split("/").pop()!.length > 63) {
-            ctx.add(`labels.${key}`, "is not a valid label key: use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_', '.'");
+            ctx.add(`labels.${key}`, "is not a valid label key", { fix: "use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_', '.'" });
         } else if (typeof value === "string" && (value.length > 63 || !LABEL_VALUE.test(value))) {
-            ctx.add(`labels.${key}`, `must be a label value: up to 63 letters, digits, '-', '_', '.', starting and ending alphanumeric, got ${JSON.stringify(value)}`);
+            ctx.add(`labels.${key}`, "must be a label value: up to 63 letters, digits, '-', '_', '.', starting and ending alphanumeric", { got: JSON.stringify(value) });
         }
     }
 }
@@ -431,30 +472,34 @@ function describe(value: unknown): string {
 
 /**
  * Every problem with `name` and `args`, in one pass (an empty list means valid). Pure apart from
- * checking that the build context and Dockerfile exist. Secret values are never echoed. `name` says
- * how messages refer to other fields (the stack config names its keys instead of arg paths).
+ * checking that the build context and Dockerfile exist. Secret values are never echoed. Each problem
+ * is data (path, rule, fix, value); {@link problemMessage} turns it into text.
  */
-export function rustServiceArgsProblems(name: string, args: RustServiceArgs, fieldName: Namer = argPath): ArgsProblem[] {
+export function rustServiceArgsProblems(name: string, args: RustServiceArgs): ArgsProblem[] {
     const problems: ArgsProblem[] = [];
-    const ctx: Ctx = { add: (p, message) => problems.push({ path: p, message }), name: fieldName };
+    const problem = (path: string, rule: string | ProblemText, more: { fix?: string | ProblemText; got?: string } = {}): ArgsProblem => {
+        const text = (value: string | ProblemText) => (typeof value === "string" ? [value] : value);
+        return { path, rule: text(rule), ...(more.fix === undefined ? {} : { fix: text(more.fix) }), ...(more.got === undefined ? {} : { got: more.got }) };
+    };
+    const ctx: Ctx = { add: (...a) => problems.push(problem(...a)) };
     checkNames(name, ctx);
 
     // Omitted args are no args; anything else (null, a number, a list) must be an object, which the schema checks.
-    const parsed = argsSchema(fieldName).safeParse(args === undefined ? {} : args, { reportInput: true });
+    const parsed = argsSchema().safeParse(args === undefined ? {} : args, {
+        reportInput: true,
+        // Only for fields whose schema says nothing itself (records and objects).
+        error: (issue) => (issue.code === "invalid_type" ? `must be ${issue.expected === "object" || issue.expected === "record" ? "an object" : `a ${issue.expected}`}` : undefined),
+    });
     if (!parsed.success) {
         for (const issue of parsed.error.issues) {
-            const p = issue.path.map(String).join(".");
-            let message = issue.message;
+            const p = issue.path.map(String).join(".") || "args";
             if (issue.code === "unrecognized_keys") {
-                message = `has unknown field(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}: remove or correct them`;
-            } else if (issue.code === "invalid_type" && message.startsWith("Invalid input")) {
-                message = `must be ${issue.expected === "object" || issue.expected === "record" ? "an object" : `a ${issue.expected}`}`;
+                ctx.add(p, `has unknown field(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}`, { fix: "remove or correct them" });
+                continue;
             }
-            const redacted = REDACTED_PATHS.some((re) => re.test(p));
-            if (!redacted && issue.code !== "unrecognized_keys" && "input" in issue && issue.input !== undefined && typeof issue.input !== "object") {
-                message += `, got ${describe(issue.input)}`;
-            }
-            ctx.add(p === "" ? "args" : p, message);
+            const shown = !REDACTED_PATHS.some((re) => re.test(p)) && issue.input !== undefined && typeof issue.input !== "object";
+            const rule = issue.code === "custom" ? (issue.params?.rule as ProblemText | undefined) : undefined;
+            ctx.add(p, rule ?? issue.message, { got: shown ? describe(issue.input) : undefined });
         }
     }
     // Cross-field checks run even when some fields are invalid, so every problem is reported at once.
@@ -463,7 +508,7 @@ export function rustServiceArgsProblems(name: string, args: RustServiceArgs, fie
     // prefixes, so this stays linear in the number of problems.
     const typed = new Set(problems.map((p) => p.path));
     const reported = (p: string) => p.split(".").some((_, i, parts) => typed.has(parts.slice(0, i + 1).join(".")));
-    const crossCtx: Ctx = { add: (p, message) => reported(p) || problems.push({ path: p, message }), name: fieldName };
+    const crossCtx: Ctx = { add: (p, ...a) => reported(p) || problems.push(problem(p, ...a)) };
     const all = record(args) ?? {};
     for (const check of [checkImageSource, checkEnv, checkSizes, checkNamespace, checkResources, checkAutoscaling, checkGracePeriod, checkLabels]) {
         check(all as RustServiceArgs, crossCtx);
@@ -482,7 +527,7 @@ export function displayPath(path: string): string {
 
 /** One message listing every problem, one per line. */
 export function formatProblems(subject: string, problems: readonly ArgsProblem[]): string {
-    const lines = problems.map((p) => `  - \`${displayPath(p.path)}\` ${p.message}`);
+    const lines = problems.map((p) => `  - \`${displayPath(p.path)}\` ${problemMessage(p)}`);
     return `${subject} has ${problems.length} invalid setting${problems.length === 1 ? "" : "s"}:\n${lines.join("\n")}`;
 }
 

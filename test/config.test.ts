@@ -3,8 +3,8 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { DEFAULTS, DEFAULT_RESOURCES } from "../components/args";
-import { DEFAULT_SETTINGS } from "../components/helpers";
+import { DEFAULTS, DEFAULT_RESOURCES, resolveBuildPaths, resolveResources } from "../components/args";
+import { DEFAULT_SETTINGS, resolveSettings } from "../components/helpers";
 import { CONFIG_KEYS, PROJECT, STACK_FILE_ENV, StackConfig, StackConfigError, configKeyForArg, loadStackConfig, parseStackConfig, ParseOptions } from "../config";
 import { ENCRYPTED_NOT_SECRET } from "../stackFile";
 import { RecordingMocks, isWrappedSecret, unwrapSecrets } from "./mocks";
@@ -28,6 +28,26 @@ function projectKeys(stackFile: { config: Record<string, unknown> }): Record<str
     );
 }
 
+/** Pulumi.yaml's defaults as the CLI passes them for the keys a stack does not set (`%v` of each; JSON for lists). */
+const engineDefaults: Record<string, string> = Object.fromEntries(
+    Object.entries(project.config as Record<string, { default: unknown }>).map(([key, spec]) => [key, Array.isArray(spec.default) ? JSON.stringify(spec.default) : String(spec.default)]),
+);
+
+/** The default the component gives an arg (the service's own for `settings`), by the arg's path; undefined if none. */
+function componentDefault(arg: string): unknown {
+    const [head, ...rest] = arg.split(".");
+    if (head === "settings") {
+        return DEFAULT_SETTINGS[rest[0] as keyof typeof DEFAULT_SETTINGS];
+    }
+    if (head === "resources") {
+        return DEFAULT_RESOURCES[rest[0] as "requests" | "limits"][rest[1] as "cpu" | "memory"];
+    }
+    return (DEFAULTS as Record<string, unknown>)[arg.split(".").pop()!];
+}
+
+/** Keys whose Pulumi.yaml default deliberately differs from the component's (the comment above each says why). */
+const PROGRAM_OWN = ["namespace", "createNamespace"];
+
 function problemsOf(raw: Record<string, unknown>, secretKeys?: ReadonlySet<string>, options: ParseOptions = {}): readonly string[] {
     try {
         parseStackConfig(raw, { secretKeys, ...options });
@@ -48,9 +68,13 @@ describe("Pulumi.yaml", () => {
         expect(typeof project.description).toBe("string");
     });
 
-    it("declares exactly the keys config.ts reads, with the same types and defaults", () => {
-        const declared = Object.fromEntries(Object.entries(project.config as Record<string, { type: string; default: unknown }>).map(([key, spec]) => [key, [spec.type, spec.default]]));
-        expect(declared).toEqual(Object.fromEntries(Object.entries(CONFIG_KEYS).map(([key, spec]) => [key, [spec.type, spec.default]])));
+    it("declares exactly the keys config.ts reads, with the same types", () => {
+        const declared = Object.fromEntries(Object.entries(project.config as Record<string, { type: string }>).map(([key, spec]) => [key, spec.type]));
+        expect(declared).toEqual(Object.fromEntries(Object.entries(CONFIG_KEYS).map(([key, spec]) => [key, spec.type])));
+    });
+
+    it("is where config.ts takes its defaults from: the program gets the same args with or without the CLI passing them", () => {
+        expect(parseStackConfig(engineDefaults)).toEqual(parseStackConfig({}));
     });
 
     it("gives every key a description and a default of its type (a key without one would be required)", () => {
@@ -68,53 +92,60 @@ describe("Pulumi.yaml", () => {
         }
     });
 
-    it("uses the component's own defaults where both have one", () => {
-        const d = Object.fromEntries(Object.entries(project.config as Record<string, { default: unknown }>).map(([key, spec]) => [key, spec.default]));
-        expect({
-            appName: d.appName,
-            replicas: d.replicas,
-            platform: d.platform,
-            imageTagMutability: d.imageTagMutability,
-            scanOnPush: d.scanOnPush,
-            forceDelete: d.forceDelete,
-            untaggedImageExpiryDays: d.untaggedImageExpiryDays,
-            keepLastImages: d.keepLastImages,
-            servicePort: d.servicePort,
-            spreadWhenUnsatisfiable: d.spreadWhenUnsatisfiable,
-            targetCpuUtilizationPercent: d.autoscalingCpuUtilization,
-        }).toEqual({
-            appName: DEFAULTS.appName,
-            replicas: DEFAULTS.replicas,
-            platform: DEFAULTS.platform,
-            imageTagMutability: DEFAULTS.imageTagMutability,
-            scanOnPush: DEFAULTS.scanOnPush,
-            forceDelete: DEFAULTS.forceDelete,
-            untaggedImageExpiryDays: DEFAULTS.untaggedImageExpiryDays,
-            keepLastImages: DEFAULTS.keepLastImages,
-            servicePort: DEFAULTS.servicePort,
-            spreadWhenUnsatisfiable: DEFAULTS.spreadWhenUnsatisfiable,
-            targetCpuUtilizationPercent: DEFAULTS.targetCpuUtilizationPercent,
-        });
-        expect({ requests: { cpu: d.cpuRequest, memory: d.memoryRequest }, limits: { cpu: d.cpuLimit, memory: d.memoryLimit } }).toEqual(DEFAULT_RESOURCES);
-        const settingKeys = Object.keys(DEFAULT_SETTINGS) as (keyof typeof DEFAULT_SETTINGS)[];
-        expect(Object.fromEntries(settingKeys.map((k) => [k, d[k]]))).toEqual(DEFAULT_SETTINGS);
+    it("leaves each default the component has to the component: unset here, named in words, or one of the program's own", () => {
+        const declared = project.config as Record<string, { default: unknown; description: string }>;
+        const withComponentDefault = Object.entries(CONFIG_KEYS).filter(([, spec]) => componentDefault(spec.arg) !== undefined);
+        expect(withComponentDefault.length).toBeGreaterThan(20);
+        for (const [key, spec] of withComponentDefault) {
+            const value = componentDefault(spec.arg);
+            if (PROGRAM_OWN.includes(key)) {
+                expect([key, declared[key].default]).not.toEqual([key, value]);
+                continue;
+            }
+            const owner = spec.arg.startsWith("settings.") ? "service" : "component";
+            expect([key, declared[key].default, declared[key].description]).toEqual([key, "", expect.stringContaining(`Empty = the ${owner}'s default, ${String(value)}.`)]);
+        }
+    });
+
+    it("says above the program's own namespace defaults, truly, what the component's are", () => {
+        const comment = /((?: {2}#.*\n)+) {2}namespace:/.exec(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"))?.[1];
+        expect(comment).toContain(`The component deploys into \`${DEFAULTS.namespace}\` and creates no namespace`);
+        expect(DEFAULTS.createNamespace).toBe(false);
+    });
+
+    it("passes no arg for a key it leaves to the component, so the component's default applies", () => {
+        const { args } = parseStackConfig({});
+        const passed = (arg: string) => arg.split(".").reduce<unknown>((value, part) => (value as Record<string, unknown> | undefined)?.[part], args);
+        const leftToComponent = Object.entries(CONFIG_KEYS).filter(([key, spec]) => componentDefault(spec.arg) !== undefined && !PROGRAM_OWN.includes(key));
+        expect(leftToComponent.filter(([, spec]) => passed(spec.arg) !== undefined)).toEqual([]);
     });
 });
 
 describe("parseStackConfig", () => {
-    it("turns an empty stack config into the Pulumi.yaml defaults", () => {
+    it("turns an empty stack config into the Pulumi.yaml defaults, and the component's where those leave it to the component", () => {
         const { name, args } = parseStackConfig({});
         expect(name).toBe("rust-service");
-        expect(args).toMatchObject({
-            namespace: "rust-service",
-            createNamespace: true,
+        expect(args).toMatchObject({ namespace: "rust-service", createNamespace: true, env: {}, secretEnv: {} });
+        // As the component resolves what it is not given (components/rustService.ts).
+        const repository = { ...DEFAULTS, ...args.repository };
+        expect({
+            build: { context: resolveBuildPaths(args.build).context, platform: args.build?.platform ?? DEFAULTS.platform },
+            repository: {
+                imageTagMutability: repository.imageTagMutability,
+                scanOnPush: repository.scanOnPush,
+                forceDelete: repository.forceDelete,
+                untaggedImageExpiryDays: repository.untaggedImageExpiryDays,
+                keepLastImages: repository.keepLastImages,
+            },
+            replicas: args.replicas ?? DEFAULTS.replicas,
+            settings: resolveSettings(args.settings),
+            resources: resolveResources(args.resources),
+        }).toMatchObject({
             build: { context: "service", platform: "linux/amd64" },
             repository: { imageTagMutability: "IMMUTABLE", scanOnPush: true, forceDelete: false, untaggedImageExpiryDays: 7, keepLastImages: 30 },
             replicas: 2,
             settings: DEFAULT_SETTINGS,
             resources: DEFAULT_RESOURCES,
-            env: {},
-            secretEnv: {},
         });
         expect(args.image).toBeUndefined();
         expect(args.existingRepositoryUrl).toBeUndefined();
@@ -157,16 +188,30 @@ describe("parseStackConfig", () => {
             createNamespace: false,
             env: { A: "1", B: "x=y" },
             build: { args: { RUST_PROFILE: "release" }, cacheFrom: ["example.com/cache:main"] },
-            autoscaling: { minReplicas: 2, maxReplicas: 8, targetCpuUtilizationPercent: 70 },
+            autoscaling: { minReplicas: 2, maxReplicas: 8 },
             terminationGracePeriodSeconds: 60,
             rolloutTimeoutSeconds: 90,
         });
+        expect(args.autoscaling!.targetCpuUtilizationPercent ?? DEFAULTS.targetCpuUtilizationPercent).toBe(70);
+    });
+
+    it("parses the integers and true/false of string keys, leaving \"\" to the component", () => {
+        const { args } = parseStackConfig({ replicas: "", servicePort: "8080", drainDelaySeconds: "0", scanOnPush: "false", forceDelete: "", autoscaling: "true", autoscalingCpuUtilization: "85" });
+        expect(args.replicas).toBeUndefined();
+        expect(args.servicePort).toBe(8080);
+        expect(args.settings).toEqual({ drainDelaySeconds: 0 });
+        expect(args.repository).toEqual({ scanOnPush: false });
+        expect(args.autoscaling).toEqual({ minReplicas: 2, maxReplicas: 5, targetCpuUtilizationPercent: 85 });
+        expect(problemsOf({ scanOnPush: "yes", keepLastImages: "many" })).toEqual([
+            '`rust-service:scanOnPush` must be true or false, got "yes"',
+            '`rust-service:keepLastImages` must be an integer, got "many"',
+        ]);
     });
 
     it("passes repository tags to the ECR repository it creates, so a stack can declare mutable tags deliberate", () => {
         const { args } = parseStackConfig({ imageTagMutability: "MUTABLE", repositoryTags: '["mutable-tags-reason=dev re-pushes :dev","team=payments"]' });
         expect(args.repository).toMatchObject({ imageTagMutability: "MUTABLE", tags: { "mutable-tags-reason": "dev re-pushes :dev", team: "payments" } });
-        expect(parseStackConfig({}).args.repository!.tags).toBeUndefined();
+        expect(parseStackConfig({}).args.repository?.tags).toBeUndefined();
         expect(problemsOf({ repositoryTags: '["team"]' })).toEqual(["`rust-service:repositoryTags` entry 0 must have the form NAME=value"]);
     });
 
@@ -190,7 +235,7 @@ describe("parseStackConfig", () => {
     it("selects the existing-repository and generic-registry modes without repository settings", () => {
         const existing = parseStackConfig({ existingRepositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api" }).args;
         expect(existing.repository).toBeUndefined();
-        expect(existing.build).toMatchObject({ context: "service" });
+        expect(resolveBuildPaths(existing.build).context).toBe("service");
         const generic = parseStackConfig({ registryServer: "127.0.0.1:5000", registryRepository: "rust-service" }).args;
         expect(generic.repository).toBeUndefined();
         expect(generic.registry).toEqual({ server: "127.0.0.1:5000", repository: "rust-service", username: undefined, password: undefined });
@@ -269,7 +314,7 @@ describe("parseStackConfig", () => {
 
     it("passes the worker thread count to the service, and leaves it to the service at 0", () => {
         expect(parseStackConfig({ workerThreads: "4" }).args.settings!.workerThreads).toBe(4);
-        expect(parseStackConfig({}).args.settings!.workerThreads).toBeUndefined();
+        expect(parseStackConfig({}).args.settings?.workerThreads).toBeUndefined();
     });
 
     it("keeps env names that are members of Object.prototype as plain names", () => {
@@ -333,7 +378,7 @@ describe("one declaration per key", () => {
 
     it.each<[string, Record<string, unknown>, string]>([
         ["a buildOnPreview that is not auto/true/false", { buildOnPreview: "yes" }, '`rust-service:buildOnPreview` must be one of auto, true, false, got "yes"'],
-        ["a log filter the service refuses at start-up", { logLevel: "verbose" }, '`rust-service:logLevel` must be a level (trace, debug, info, warn, error, off) or tracing filter directives such as `info,rust_service=debug` (the service refuses to start otherwise), got "verbose"'],
+        ["a log filter the service refuses at start-up", { logLevel: "verbose" }, '`rust-service:logLevel` must be a level (trace, debug, info, warn, error, off) or comma-separated `target=level` directives such as `info,rust_service=debug` (no spaces, span or field filters), got "verbose"'],
         ["a KMS key that is not an ARN", { kmsKeyArn: "my-key" }, "`rust-service:kmsKeyArn` must be a KMS key ARN"],
         ["an ECR setting with another registry, naming the key that was set", { registryServer: "127.0.0.1:5000", registryRepository: "api", forceDelete: "true" }, "`rust-service:forceDelete` configures the ECR repository the component creates, which it does not with `rust-service:existingRepositoryUrl` or `rust-service:registryServer`: remove it"],
         ["a registry URL for ECR, pointing at the generic registry keys", { existingRepositoryUrl: "ghcr.io/acme/api" }, "for another registry use `rust-service:registryServer`"],
@@ -346,9 +391,14 @@ describe("one declaration per key", () => {
     });
 
     it("treats a key set to its default like an unset one, since the engine passes Pulumi.yaml's defaults as values", () => {
-        const { args } = parseStackConfig({ image: `ghcr.io/acme/api@sha256:${digest}`, platform: "linux/amd64", scanOnPush: "true" });
+        const { args } = parseStackConfig({ ...engineDefaults, image: `ghcr.io/acme/api@sha256:${digest}` });
         expect(args.build).toBeUndefined();
         expect(args.repository).toBeUndefined();
+    });
+
+    it("reports a build or ECR key that a stack sets in a mode where it does nothing, even to the component's default", () => {
+        expect(problemsOf({ image: `ghcr.io/acme/api@sha256:${digest}`, platform: "linux/amd64" }).join("\n")).toContain("`rust-service:image` and `rust-service:buildContext` are mutually exclusive");
+        expect(problemsOf({ registryServer: "127.0.0.1:5000", registryRepository: "api", scanOnPush: "true" }).join("\n")).toContain("`rust-service:scanOnPush` configures the ECR repository the component creates");
     });
 });
 

@@ -4,7 +4,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { buildFingerprint, contextProblems } from "../components/contextHash";
-import { rustServiceArgsProblems } from "../components/validation";
+import { problemMessage, rustServiceArgsProblems } from "../components/validation";
 
 describe("build context bounds", () => {
     let dir: string;
@@ -68,7 +68,7 @@ describe("build context bounds", () => {
         const repoRoot = path.resolve(__dirname, "..");
         const problems = rustServiceArgsProblems("api", { build: { context: repoRoot, dockerfile: path.join(repoRoot, "service", "Dockerfile") } });
 
-        expect(problems.filter((p) => p.path === "build.context").map((p) => p.message)).toEqual(
+        expect(problems.filter((p) => p.path === "build.context").map((p) => problemMessage(p))).toEqual(
             expect.arrayContaining([expect.stringContaining("holds node_modules/, which Docker would hash")]),
         );
     });

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { RustServiceArgs } from "../components";
-import { assertValidRustServiceArgs, displayPath, formatProblems, rustServiceArgsProblems } from "../components/validation";
+import { ArgsProblem, assertValidRustServiceArgs, displayPath, formatProblems, Namer, problemMessage, rustServiceArgsProblems } from "../components/validation";
 
 let context: string;
 
@@ -15,6 +15,11 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(context, { recursive: true, force: true }));
 
 const digest = "a".repeat(64);
+
+/** Each problem's path and its message as the component words it (or with fields named by `name`). */
+function messages(problems: ArgsProblem[], name?: Namer): { path: string; message: string }[] {
+    return problems.map((p) => ({ path: p.path, message: problemMessage(p, name) }));
+}
 
 /** [description, args (the fixture build context is added), expected path, expected message fragment] */
 const BAD: [string, RustServiceArgs, string, string][] = [
@@ -80,7 +85,7 @@ const BAD: [string, RustServiceArgs, string, string][] = [
     ["a KMS key that is a number", { repository: { kmsKeyArn: 42 as unknown as string } }, "repository.kmsKeyArn", "must be a KMS key ARN"],
     ["a registry username that is a number", { registry: { server: "127.0.0.1:5000", repository: "api", username: 7 as unknown as string, password: "p" } }, "registry.username", "must be a string or a pulumi.Output<string>"],
     ["a registry password that is an object", { registry: { server: "127.0.0.1:5000", repository: "api", username: "ci", password: {} as unknown as string } }, "registry.password", "must be a string or a pulumi.Output<string>"],
-    ["a log filter the service rejects", { settings: { logLevel: "verbose" } }, "settings.logLevel", "must be a level (trace, debug, info, warn, error, off) or tracing filter directives"],
+    ["a log filter the service rejects", { settings: { logLevel: "verbose" } }, "settings.logLevel", "must be a level (trace, debug, info, warn, error, off) or comma-separated `target=level` directives"],
     ["buildOnPreview that is not a boolean", { build: { buildOnPreview: "yes" as unknown as boolean } }, "build.buildOnPreview", "must be true or false"],
     // Values the API server, the node or the service would refuse or misread later.
     ["replicas beyond int32", { replicas: 2147483648 }, "replicas", "must be at most 2147483647, the largest value a Kubernetes integer field holds, got 2147483648"],
@@ -144,7 +149,7 @@ describe("rustServiceArgsProblems", () => {
     it.each(BAD)("rejects %s", (_description, args, expectedPath, fragment) => {
         const problems = rustServiceArgsProblems("api", { ...args, build: args.image ? args.build : { context, ...args.build } });
         const atPath = problems.filter((p) => p.path === expectedPath);
-        expect(atPath.map((p) => p.message).join("\n")).toContain(fragment);
+        expect(atPath.map((p) => problemMessage(p)).join("\n")).toContain(fragment);
     });
 
     it.each([
@@ -153,7 +158,7 @@ describe("rustServiceArgsProblems", () => {
         ["a name starting with a digit", "1api"],
         ["a name longer than 54 characters", "a".repeat(55)],
     ])("rejects %s as the component name", (_description, name) => {
-        expect(rustServiceArgsProblems(name, { build: { context } })).toEqual([
+        expect(messages(rustServiceArgsProblems(name, { build: { context } }))).toEqual([
             expect.objectContaining({ path: "name", message: expect.stringContaining("must be a DNS-1035 label of at most 54 characters") }),
         ]);
     });
@@ -205,7 +210,7 @@ describe("rustServiceArgsProblems", () => {
     it("still compares the grace period with the drain when the drain delay has the wrong type, using its default", () => {
         const problems = rustServiceArgsProblems("api", { build: { context }, settings: { drainDelaySeconds: "5" as unknown as number }, terminationGracePeriodSeconds: 20 });
         expect(problems.map((p) => p.path).sort()).toEqual(["settings.drainDelaySeconds", "terminationGracePeriodSeconds"]);
-        expect(problems.find((p) => p.path === "terminationGracePeriodSeconds")!.message).toContain("(25s)");
+        expect(problemMessage(problems.find((p) => p.path === "terminationGracePeriodSeconds")!)).toContain("(25s)");
     });
 
     it("still compares the grace period with the default drain when settings is not an object", () => {
@@ -215,7 +220,7 @@ describe("rustServiceArgsProblems", () => {
 
     it("still compares a limit with the default request when the request has the wrong type", () => {
         const problems = rustServiceArgsProblems("api", { build: { context }, resources: { requests: { cpu: 2 as never }, limits: { cpu: "50m" } } });
-        expect(problems.map((p) => [p.path, p.message])).toEqual([
+        expect(messages(problems).map((p) => [p.path, p.message])).toEqual([
             ["resources.requests.cpu", 'must be a positive Kubernetes quantity such as "100m" or "0.5", got 2'],
             ["resources.limits.cpu", 'must be >= the request (100m): raise the limit or lower the request, got "50m"'],
         ]);
@@ -236,9 +241,16 @@ describe("rustServiceArgsProblems", () => {
         }
     });
 
-    it("names other fields through the namer it is given", () => {
-        const problems = rustServiceArgsProblems("api", { build: { context }, env: { PORT: "1" } }, (p) => `<${p}>`);
-        expect(problems).toEqual([{ path: "env.PORT", message: "is set by the component from <settings.port>: set that instead" }]);
+    it("names other fields through the namer its problems are worded with", () => {
+        const problems = rustServiceArgsProblems("api", { build: { context }, env: { PORT: "1" } });
+        expect(messages(problems, (p) => `<${p}>`)).toEqual([{ path: "env.PORT", message: "is set by the component from <settings.port>: set that instead" }]);
+    });
+
+    it("returns each problem as data: the path, the rule with the fields it mentions, the fix and the value", () => {
+        expect(rustServiceArgsProblems("api", { build: { context }, env: { PORT: "1" }, replicas: 0 })).toEqual([
+            { path: "replicas", rule: ["must be an integer >= 1"], got: "0" },
+            { path: "env.PORT", rule: ["is set by the component from ", { field: "settings.port" }], fix: ["set that instead"] },
+        ]);
     });
 
     it("never echoes a secret value in a message", () => {
@@ -265,7 +277,7 @@ describe("assertValidRustServiceArgs", () => {
     });
 
     it("formats a single problem in the singular", () => {
-        expect(formatProblems("X", [{ path: "a", message: "is wrong" }])).toBe("X has 1 invalid setting:\n  - `a` is wrong");
+        expect(formatProblems("X", [{ path: "a", rule: ["is wrong"] }])).toBe("X has 1 invalid setting:\n  - `a` is wrong");
     });
 
     it.each([
