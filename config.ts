@@ -9,8 +9,12 @@ import { isRecord, parseEnvPairs } from "./components/helpers";
 import { problemMessage, rustServiceArgsProblems } from "./components/validation";
 import { ENCRYPTED_NOT_SECRET, SECRET_IN_PLAIN_TEXT, StackFileSchema, StackProblem, formatStackProblem, lintConfigKey, lintStackFile } from "./stackFile";
 
-/** The Pulumi project name; stack config keys are `rust-service:<key>`. */
-export const PROJECT = "rust-service";
+/** The project file: its name and the typed declaration of every key, with the stack's defaults. */
+const PROJECT_FILE = path.join(__dirname, "Pulumi.yaml");
+const projectFile = parseYaml(fs.readFileSync(PROJECT_FILE, "utf8")) as { name: string; config?: Record<string, { default?: unknown }> };
+
+/** The Pulumi project name, as Pulumi.yaml gives it; stack config keys are `rust-service:<key>`. */
+export const PROJECT: string = projectFile.name;
 
 /** A config type Pulumi.yaml can declare. */
 export type ConfigType = "string" | "integer" | "boolean" | "array";
@@ -187,10 +191,10 @@ function parseValue(spec: KeySpec, value: unknown): { ok: true; value: unknown }
  * Pulumi.yaml's default of every key, parsed: the one place the stack's defaults are written. The CLI
  * passes them for the keys a stack does not set; tests and `npm run plan` get them from here.
  */
-const DEFAULT_VALUES = readDefaults(path.join(__dirname, "Pulumi.yaml"));
+const DEFAULT_VALUES = readDefaults(PROJECT_FILE);
 
 function readDefaults(file: string): ConfigValues {
-    const declared = (parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, { default?: unknown }> }).config ?? {};
+    const declared = projectFile.config ?? {};
     const defaults = SPECS.map(([k, spec]) => {
         const parsed = parseValue(spec, declared[k]?.default);
         if (!parsed.ok) {

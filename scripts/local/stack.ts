@@ -26,6 +26,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { STACK_LABEL } from "../../components/helpers";
+import type { RustServiceArgs } from "../../components/args";
 import { parseStackConfig, PROJECT, StackConfigError } from "../../config";
 import { tool, toolchain } from "../cluster/tools";
 import { repoRoot } from "../lib/process";
@@ -246,11 +247,8 @@ export function namespaceTakeoverProblem(namespace: string, owner: NamespaceOwne
     );
 }
 
-/**
- * The namespace this stack's program creates, if it creates one, read through the program's own config
- * parsing; undefined as well when the config has problems, which the program then reports in full.
- */
-async function createdNamespace(stack: Stack): Promise<string | undefined> {
+/** The component args this stack's config gives, read through the program's own parsing; undefined when the config has problems (the program reports them in full). */
+async function configuredArgs(stack: Stack): Promise<RustServiceArgs | undefined> {
     const prefix = `${PROJECT}:`;
     const raw = Object.fromEntries(
         Object.entries(await stack.getAllConfig())
@@ -258,12 +256,17 @@ async function createdNamespace(stack: Stack): Promise<string | undefined> {
             .map(([key, value]) => [key.slice(prefix.length), value.value]),
     );
     try {
-        const { args } = parseStackConfig(raw);
-        return args.createNamespace ? args.namespace : undefined;
+        return parseStackConfig(raw).args;
     } catch (error) {
         if (error instanceof StackConfigError) return undefined;
         throw error;
     }
+}
+
+/** The namespace this stack's program creates, if it creates one. */
+async function createdNamespace(stack: Stack): Promise<string | undefined> {
+    const args = await configuredArgs(stack);
+    return args?.createNamespace ? args.namespace : undefined;
 }
 
 /** Refuses, before the engine runs, an `up` that would take over another stack's namespace. */
@@ -355,8 +358,7 @@ async function run(argv: string[]): Promise<number> {
     } catch (error) {
         let message = errors.length > 0 ? errors.join("\n") : explainError(error instanceof Error ? error.message : String(error), dir);
         if (command === "up" && !(error instanceof RefusedBeforeEngine)) {
-            const declared = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")).config.namespace.default as string;
-            const namespace = String((await stack.getAllConfig())[`${PROJECT}:namespace`]?.value ?? declared);
+            const namespace = (await configuredArgs(stack))?.namespace;
             const failures = namespace ? podFailures(tool("kubectl"), namespace) : [];
             if (failures.length > 0) message = `${failures.join("\n")}\n\n${message}`;
         }

@@ -15,6 +15,7 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { PROJECT } from "../../config";
 import { cluster, clusterKubeconfig, clusterPreflightProblem, clusterUp, writeContextKubeconfig } from "../cluster/cluster";
 import { tool } from "../cluster/tools";
 import { checkBuildKit, dockerBin, dockerUnavailableReason } from "../lib/docker";
@@ -252,8 +253,8 @@ async function up(context: string | undefined): Promise<void> {
     tool("pulumi");
 
     const stackFile = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, string> };
-    const registry = stackFile.config["rust-service:registryServer"];
-    const repository = stackFile.config["rust-service:registryRepository"];
+    const registry = stackFile.config[`${PROJECT}:registryServer`];
+    const repository = stackFile.config[`${PROJECT}:registryRepository`];
     if (dockerPluginInstalled()) {
         phase("image: built and pushed by the component (docker provider plugin found)");
         await stackCommand(["config-rm", "image"], kubeconfig);
