@@ -245,15 +245,6 @@ export function registryHost(repository: string): string {
     return repository.split("/")[0];
 }
 
-/** A short, stable checksum of plain key/value data (sorted by key), for pod-template annotations. */
-export function checksumOf(data: Record<string, string>): string {
-    const hash = createHash("sha256");
-    for (const key of Object.keys(data).sort()) {
-        hash.update(key).update("\0").update(data[key]).update("\0");
-    }
-    return hash.digest("hex");
-}
-
 /** The ECR lifecycle policy: expire untagged images after `untaggedDays`, keep at most `keepLast` images. */
 export function lifecyclePolicyDocument(untaggedDays: number, keepLast: number): string {
     return JSON.stringify({

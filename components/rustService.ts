@@ -6,7 +6,6 @@ import { DEFAULTS, RustServiceArgs, defaultBuildOnPreview, resolveBuildPaths, re
 import { buildFingerprint } from "./contextHash";
 import {
     buildLabels,
-    checksumOf,
     defaultTerminationGracePeriod,
     imageRepository,
     lifecyclePolicyDocument,
@@ -20,9 +19,6 @@ import { formatProblems, rustServiceArgsProblems } from "./validation";
 
 /** Type token of {@link RustService}. */
 export const RUST_SERVICE_TYPE = "rust-service:index:RustService";
-
-/** Pod-template annotation holding a checksum of the plain env, so a ConfigMap change always rolls the pods. */
-export const ENV_CHECKSUM_ANNOTATION = "rust-service/env-checksum";
 
 interface PushedImage {
     imageRef: pulumi.Output<string>;
@@ -141,7 +137,7 @@ export class RustService extends pulumi.ComponentResource implements RustService
                     selector: { matchLabels: selector },
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                     template: {
-                        metadata: { labels, annotations: { [ENV_CHECKSUM_ANNOTATION]: checksumOf(env) } },
+                        metadata: { labels },
                         spec: podSpec({
                             image: pushed.imageRef,
                             settings,

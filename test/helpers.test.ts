@@ -11,7 +11,6 @@ import {
     ENV_VAR_NAME,
     buildLabels,
     stackLabelValue,
-    checksumOf,
     defaultTerminationGracePeriod,
     imageRepository,
     lifecyclePolicyDocument,
@@ -212,14 +211,6 @@ describe("labels", () => {
     it("keeps two long stack names apart even when their first 52 characters agree", () => {
         const long = "a".repeat(60);
         expect(stackLabelValue("p", `${long}1`)).not.toBe(stackLabelValue("p", `${long}2`));
-    });
-});
-
-describe("checksumOf", () => {
-    it("does not depend on key order and changes with any value", () => {
-        expect(checksumOf({ A: "1", B: "2" })).toBe(checksumOf({ B: "2", A: "1" }));
-        expect(checksumOf({ A: "1", B: "2" })).not.toBe(checksumOf({ A: "1", B: "3" }));
-        expect(checksumOf({ A: "1=B" })).not.toBe(checksumOf({ "A=1": "B" }));
     });
 });
 
