@@ -4,7 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 // The pure modules only: reading config must not load the cloud provider SDKs.
 import { DEFAULT_RESOURCES, DEFAULTS, RustServiceArgs } from "./components/args";
-import { DEFAULT_SETTINGS, isRecord, parseEnvPairs } from "./components/helpers";
+import { parseEnvPairs } from "./components/envPairs";
+import { isRecord } from "./components/record";
+import { DEFAULT_SETTINGS } from "./components/settings";
 import { rustServiceArgsProblems } from "./components/validation";
 import { ENCRYPTED_NOT_SECRET, SECRET_IN_PLAIN_TEXT, StackFileSchema, StackProblem, formatStackProblem, lintConfigKey, lintStackFile } from "./stackFile";
 

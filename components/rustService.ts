@@ -4,17 +4,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, RustServiceArgs, defaultBuildOnPreview, resolveBuildPaths, resolveResources } from "./args";
 import { buildFingerprint } from "./contextHash";
-import {
-    buildLabels,
-    defaultTerminationGracePeriod,
-    imageRepository,
-    lifecyclePolicyDocument,
-    parseEcrRepositoryUrl,
-    registryHost,
-    resolveSettings,
-    stackLabelValue,
-} from "./helpers";
+import { lifecyclePolicyDocument } from "./ecr";
+import { buildLabels, stackLabelValue } from "./labels";
 import { podSpec } from "./podSpec";
+import { imageRepository, parseEcrRepositoryUrl, registryHost } from "./registry";
+import { defaultTerminationGracePeriod, resolveSettings } from "./settings";
 import { formatProblems, rustServiceArgsProblems } from "./validation";
 
 /** Type token of {@link RustService}. */

@@ -4,29 +4,13 @@ import { z } from "zod";
 import { DEFAULT_RESOURCES, DEFAULTS, RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
 import { contextProblems } from "./contextHash";
 import { isServiceLogFilter, LOG_FILTER_RULE } from "./logFilter";
-import {
-    DIGEST_PINNED_IMAGE,
-    DNS1035_LABEL,
-    DNS1123_LABEL,
-    ENV_VAR_NAME,
-    GRACE_MARGIN_SECONDS,
-    IMAGE_TAG,
-    INT32_MAX,
-    imageRepository,
-    LABEL_KEY,
-    LABEL_VALUE,
-    MAX_GRACE_PERIOD_SECONDS,
-    MAX_NAME_LENGTH,
-    MAX_OBJECT_DATA_BYTES,
-    OWNED_LABEL_KEYS,
-    SECRET_LIKE_NAME,
-    SETTINGS_ENV,
-    UNREAD_ENV_NAMES,
-    DEFAULT_SETTINGS,
-    isRecord,
-    parseEcrRepositoryUrl,
-    parseQuantity,
-} from "./helpers";
+import { OWNED_LABEL_KEYS } from "./labels";
+import { INT32_MAX, MAX_GRACE_PERIOD_SECONDS, MAX_OBJECT_DATA_BYTES } from "./limits";
+import { DIGEST_PINNED_IMAGE, DNS1035_LABEL, DNS1123_LABEL, ENV_VAR_NAME, IMAGE_TAG, LABEL_KEY, LABEL_VALUE, MAX_NAME_LENGTH, SECRET_LIKE_NAME } from "./names";
+import { parseQuantity } from "./quantity";
+import { isRecord } from "./record";
+import { imageRepository, parseEcrRepositoryUrl } from "./registry";
+import { DEFAULT_SETTINGS, GRACE_MARGIN_SECONDS, SETTINGS_ENV, UNREAD_ENV_NAMES } from "./settings";
 
 /** One problem with the args: where, and what is wrong and how to fix it. */
 export interface ArgsProblem {

@@ -25,7 +25,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { STACK_LABEL } from "../../components/helpers";
+import { STACK_LABEL } from "../../components/labels";
 import { parseStackConfig, PROJECT, StackConfigError } from "../../config";
 import { tool, toolchain } from "../cluster/tools";
 

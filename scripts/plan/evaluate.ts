@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { autoName, computed, REDACTED } from "./placeholders";
-import { isRecord } from "../../components/helpers";
+import { isRecord } from "../../components/record";
 import { STACK_FILE_ENV } from "../../config";
 import { ProviderFacts, ProviderMocks } from "./mocks";
 import { loadStackConfig, StackConfig } from "./stack-config";

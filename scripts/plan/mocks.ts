@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isRecord } from "../../components/helpers";
+import { isRecord } from "../../components/record";
 
 /**
  * What only a provider can know. The plan answers with marked placeholders, the unit tests with

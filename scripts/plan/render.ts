@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import type { Evaluation, RecordedResource } from "./evaluate";
-import { isRecord } from "../../components/helpers";
+import { isRecord } from "../../components/record";
 import { shortUrn } from "./mocks";
 import { REDACTED } from "./placeholders";
 

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { isRecord } from "../../components/helpers";
+import { isRecord } from "../../components/record";
 import { STACK_FILE_SCHEMA } from "../../config";
 import { formatStackProblem, readStackFile } from "../../stackFile";
 import { REDACTED } from "./placeholders";
