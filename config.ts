@@ -5,7 +5,7 @@ import { z } from "zod";
 // The pure modules only: reading config must not load the cloud provider SDKs.
 import { DEFAULT_RESOURCES, DEFAULTS, RustServiceArgs } from "./components/args";
 import { parseEnvPairs } from "./components/envPairs";
-import { isRecord } from "./components/record";
+import { asRecord } from "./components/record";
 import { DEFAULT_SETTINGS } from "./components/settings";
 import { rustServiceArgsProblems } from "./components/validation";
 import { ENCRYPTED_NOT_SECRET, SECRET_IN_PLAIN_TEXT, StackFileSchema, StackProblem, formatStackProblem, lintConfigKey, lintStackFile } from "./stackFile";
@@ -167,7 +167,7 @@ const full = (k: string) => `${PROJECT}:${k}`;
 
 /** The value at a dot path of the args, if set. */
 function argAt(args: RustServiceArgs | undefined, argPath: string): unknown {
-    return argPath.split(".").reduce<unknown>((value, part) => (isRecord(value) ? value[part] : undefined), args);
+    return argPath.split(".").reduce<unknown>((value, part) => asRecord(value)?.[part], args);
 }
 
 /** Where an arg path comes from in the stack config: its keys, and the entry of a `NAME=value` list it is. */

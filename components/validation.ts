@@ -8,7 +8,7 @@ import { OWNED_LABEL_KEYS } from "./labels";
 import { INT32_MAX, MAX_GRACE_PERIOD_SECONDS, MAX_OBJECT_DATA_BYTES } from "./limits";
 import { DIGEST_PINNED_IMAGE, DNS1035_LABEL, DNS1123_LABEL, ENV_VAR_NAME, IMAGE_TAG, LABEL_KEY, LABEL_VALUE, MAX_NAME_LENGTH, SECRET_LIKE_NAME } from "./names";
 import { parseQuantity } from "./quantity";
-import { isRecord } from "./record";
+import { asRecord } from "./record";
 import { imageRepository, parseEcrRepositoryUrl } from "./registry";
 import { DEFAULT_SETTINGS, GRACE_MARGIN_SECONDS, SETTINGS_ENV, UNREAD_ENV_NAMES } from "./settings";
 
@@ -188,11 +188,6 @@ export const argPath: Namer = (p) => `\`${p}\``;
 
 type Ctx = { add(path: string, message: string): void; name: Namer };
 
-/** A field's value when it is a plain object; checks read nested fields only through this. */
-function record(value: unknown): Record<string, unknown> | undefined {
-    return isRecord(value) ? value : undefined;
-}
-
 function checkNames(name: string, ctx: Ctx): void {
     if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH || !DNS1035_LABEL.test(name)) {
         ctx.add(
@@ -209,8 +204,8 @@ const RESERVED_ENV = new Map(Object.entries(SETTINGS_ENV).map(([setting, env]) =
 const DROPPED_KEY = "__proto__";
 
 function checkEnv(args: RustServiceArgs, ctx: Ctx): void {
-    const env = record(args.env) ?? {};
-    const secretEnv = record(args.secretEnv) ?? {};
+    const env = asRecord(args.env) ?? {};
+    const secretEnv = asRecord(args.secretEnv) ?? {};
     for (const [field, values] of [["env", env], ["secretEnv", secretEnv]] as const) {
         for (const key of Object.keys(values)) {
             const setting = RESERVED_ENV.get(key) ?? UNREAD_ENV_NAMES.get(key);
@@ -246,18 +241,18 @@ function dataBytes(values: Record<string, unknown>, withKeys: boolean): number {
 function checkSizes(args: RustServiceArgs, ctx: Ctx): void {
     const limit = `${MAX_OBJECT_DATA_BYTES} bytes (1 MiB)`;
     // Kubernetes counts a ConfigMap's keys and values, a Secret's values only (api validation of each).
-    const plain = dataBytes(record(args.env) ?? {}, true);
+    const plain = dataBytes(asRecord(args.env) ?? {}, true);
     if (plain > MAX_OBJECT_DATA_BYTES) {
         ctx.add("env", `holds ${plain} bytes of names and values, more than the ${limit} a ConfigMap may hold: move large values into a file the image carries`);
     }
-    const secret = dataBytes(record(args.secretEnv) ?? {}, false);
+    const secret = dataBytes(asRecord(args.secretEnv) ?? {}, false);
     if (secret > MAX_OBJECT_DATA_BYTES) {
         ctx.add("secretEnv", `holds ${secret} bytes of values, more than the ${limit} a Secret may hold: keep large secrets in a secret store and pass a reference`);
     }
 }
 
 function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
-    const registry = record(args.registry);
+    const registry = asRecord(args.registry);
     if (args.image !== undefined) {
         if (args.build !== undefined) {
             ctx.add("image", `and ${ctx.name("build")} are mutually exclusive: give a prebuilt image or build settings, not both`);
@@ -294,7 +289,7 @@ function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
     if (registry && (registry.username === undefined) !== (registry.password === undefined)) {
         ctx.add("registry", "needs both `username` and `password`, or neither for a registry without authentication");
     }
-    checkBuild(record(args.build ?? {}), ctx);
+    checkBuild(asRecord(args.build ?? {}), ctx);
 }
 
 function checkBuild(build: Record<string, unknown> | undefined, ctx: Ctx): void {
@@ -312,7 +307,7 @@ function checkBuild(build: Record<string, unknown> | undefined, ctx: Ctx): void 
     } else {
         for (const problem of contextProblems(context, dockerfile)) ctx.add("build.context", problem);
     }
-    for (const key of Object.keys(record(build.args) ?? {})) {
+    for (const key of Object.keys(asRecord(build.args) ?? {})) {
         if (SECRET_LIKE_NAME.test(key)) {
             ctx.add(`build.args.${key}`, `looks like a secret, and build args are stored in the image history: pass it at run time through ${ctx.name("secretEnv")}`);
         }
@@ -329,8 +324,8 @@ function isDirectory(dir: string): boolean {
 }
 
 function checkResources(args: RustServiceArgs, ctx: Ctx): void {
-    const resources = record(args.resources) ?? {};
-    const { requests, limits } = resolveResources({ requests: record(resources.requests), limits: record(resources.limits) });
+    const resources = asRecord(args.resources) ?? {};
+    const { requests, limits } = resolveResources({ requests: asRecord(resources.requests), limits: asRecord(resources.limits) });
     for (const kind of ["cpu", "memory"] as const) {
         // A quantity of the wrong type is reported by the schema; the comparison then uses its default.
         const request = typeof requests[kind] === "string" ? requests[kind] : DEFAULT_RESOURCES.requests[kind];
@@ -343,7 +338,7 @@ function checkResources(args: RustServiceArgs, ctx: Ctx): void {
 }
 
 function checkAutoscaling(args: RustServiceArgs, ctx: Ctx): void {
-    const scaling = record(args.autoscaling);
+    const scaling = asRecord(args.autoscaling);
     if (scaling && Number.isInteger(scaling.minReplicas) && Number.isInteger(scaling.maxReplicas) && Number(scaling.minReplicas) > Number(scaling.maxReplicas)) {
         ctx.add("autoscaling.minReplicas", `must be <= ${ctx.name("autoscaling.maxReplicas")} (${scaling.maxReplicas}), got ${scaling.minReplicas}`);
     }
@@ -356,7 +351,7 @@ function seconds(settings: Record<string, unknown>, key: "drainDelaySeconds" | "
 }
 
 function checkGracePeriod(args: RustServiceArgs, ctx: Ctx): void {
-    const settings = record(args.settings) ?? {};
+    const settings = asRecord(args.settings) ?? {};
     const [drainDelay, deadline] = [seconds(settings, "drainDelaySeconds"), seconds(settings, "shutdownDeadlineSeconds")];
     const drain = drainDelay + deadline;
     const both = `${ctx.name("settings.drainDelaySeconds")} + ${ctx.name("settings.shutdownDeadlineSeconds")}`;
@@ -394,7 +389,7 @@ function checkNamespace(args: RustServiceArgs, ctx: Ctx): void {
 }
 
 function checkLabels(args: RustServiceArgs, ctx: Ctx): void {
-    for (const [key, value] of Object.entries(record(args.labels) ?? {})) {
+    for (const [key, value] of Object.entries(asRecord(args.labels) ?? {})) {
         if (OWNED_LABEL_KEYS.includes(key)) {
             ctx.add(`labels.${key}`, "is set by the component (it is part of the selector): remove it");
         } else if (!LABEL_KEY.test(key) || key.split("/").pop()!.length > 63) {
@@ -448,7 +443,7 @@ export function rustServiceArgsProblems(name: string, args: RustServiceArgs, fie
     const typed = new Set(problems.map((p) => p.path));
     const reported = (p: string) => p.split(".").some((_, i, parts) => typed.has(parts.slice(0, i + 1).join(".")));
     const crossCtx: Ctx = { add: (p, message) => reported(p) || problems.push({ path: p, message }), name: fieldName };
-    const all = record(args) ?? {};
+    const all = asRecord(args) ?? {};
     for (const check of [checkImageSource, checkEnv, checkSizes, checkNamespace, checkResources, checkAutoscaling, checkGracePeriod, checkLabels]) {
         check(all as RustServiceArgs, crossCtx);
     }
