@@ -30,28 +30,12 @@ interface PushedImage {
     repositoryUrl: pulumi.Output<string>;
 }
 
-/** What a {@link RustService} exports, as a stack would export it. */
-export interface RustServiceOutputs {
-    /** The deployed image, pinned by digest (`repository@sha256:...`). */
-    readonly imageRef: pulumi.Output<string>;
-    /** The repository the image lives in (without tag or digest). */
-    readonly repositoryUrl: pulumi.Output<string>;
-    /** The namespace the workload runs in. */
-    readonly namespace: pulumi.Output<string>;
-    /** The Deployment's (auto-generated) name. */
-    readonly deploymentName: pulumi.Output<string>;
-    /** The Service's (auto-generated) name. */
-    readonly serviceName: pulumi.Output<string>;
-    /** In-cluster URL of the service: `http://<service>.<namespace>.svc.cluster.local:<port>`. */
-    readonly url: pulumi.Output<string>;
-}
-
 /**
  * Builds a container image (or takes a digest-pinned one), pushes it to ECR or another registry, and
  * runs it on Kubernetes with restricted pod security, probes, a PodDisruptionBudget and env from a
  * ConfigMap and a Secret. Pass AWS and Kubernetes providers through `opts.providers`.
  */
-export class RustService extends pulumi.ComponentResource implements RustServiceOutputs {
+export class RustService extends pulumi.ComponentResource {
     /** The deployed image, pinned by digest (`repository@sha256:...`). */
     public readonly imageRef: pulumi.Output<string>;
     /** The repository the image lives in (without tag or digest). */
@@ -240,6 +224,9 @@ export class RustService extends pulumi.ComponentResource implements RustService
         return repository;
     }
 }
+
+/** What a {@link RustService} exports, as a stack would export it (its output properties). */
+export type RustServiceOutputs = Pick<RustService, "imageRef" | "repositoryUrl" | "namespace" | "deploymentName" | "serviceName" | "url">;
 
 function prebuilt(reference: string): PushedImage & { image?: undefined; repository?: undefined } {
     return { imageRef: pulumi.output(reference), repositoryUrl: pulumi.output(imageRepository(reference)) };
