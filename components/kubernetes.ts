@@ -10,7 +10,7 @@ export interface ChildMetadata {
 }
 
 /** Labels that make a namespace enforce, audit and warn on the restricted Pod Security Standard. */
-export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = Object.freeze({
+const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = Object.freeze({
     "pod-security.kubernetes.io/enforce": "restricted",
     "pod-security.kubernetes.io/enforce-version": "latest",
     "pod-security.kubernetes.io/audit": "restricted",
