@@ -5,7 +5,8 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 // The pure modules only: reading config must not load the cloud provider SDKs.
 import { RustServiceArgs } from "./components/args";
-import { isRecord, parseEnvPairs } from "./components/helpers";
+import { parseEnvPairs } from "./components/envPairs";
+import { asRecord } from "./components/record";
 import { problemMessage, rustServiceArgsProblems } from "./components/validation";
 import { ENCRYPTED_NOT_SECRET, SECRET_IN_PLAIN_TEXT, StackFileSchema, StackProblem, formatStackProblem, lintConfigKey, lintStackFile } from "./stackFile";
 
@@ -210,7 +211,7 @@ const full = (k: string) => `${PROJECT}:${k}`;
 
 /** The value at a dot path of the args, if set. */
 function argAt(args: RustServiceArgs | undefined, argPath: string): unknown {
-    return argPath.split(".").reduce<unknown>((value, part) => (isRecord(value) ? value[part] : undefined), args);
+    return argPath.split(".").reduce<unknown>((value, part) => asRecord(value)?.[part], args);
 }
 
 /** The key each arg path comes from, and the key an arg object stands for (`build`, `registry`): one map, built once. */

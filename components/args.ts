@@ -1,6 +1,6 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceSettings } from "./helpers";
+import { ServiceSettings } from "./settings";
 
 /** How the image is built (default: the bundled `service/`). Mutually exclusive with `image`. */
 export interface RustServiceBuildArgs {

@@ -8,7 +8,7 @@ export type {
     RustServiceResourceQuantities,
     RustServiceResources,
 } from "./args";
-export type { ServiceSettings } from "./helpers";
+export type { ServiceSettings } from "./settings";
 export { RUST_SERVICE_TYPE, RustService } from "./rustService";
 export type { RustServiceOutputs } from "./rustService";
 export { assertValidRustServiceArgs, problemMessage, rustServiceArgsProblems } from "./validation";

@@ -4,45 +4,30 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, RustServiceArgs, defaultBuildOnPreview, resolveBuildPaths, resolveResources } from "./args";
 import { buildFingerprint } from "./contextHash";
+import { lifecyclePolicyArgs, repositoryArgs, resolveRepositorySettings } from "./ecr";
 import {
-    buildLabels,
-    checksumOf,
-    defaultTerminationGracePeriod,
-    imageRepository,
-    lifecyclePolicyDocument,
-    parseEcrRepositoryUrl,
-    registryHost,
-    resolveSettings,
-    stackLabelValue,
-} from "./helpers";
+    deploymentArgs,
+    envConfigMapArgs,
+    envSecretArgs,
+    horizontalPodAutoscalerArgs,
+    namespaceArgs,
+    podDisruptionBudgetArgs,
+    secretEnvNames,
+    serviceAccountArgs,
+    serviceArgs,
+} from "./kubernetes";
+import { buildLabels, stackLabelValue } from "./labels";
 import { podSpec } from "./podSpec";
+import { imageRepository, parseEcrRepositoryUrl, registryHost } from "./registry";
+import { defaultTerminationGracePeriod, resolveSettings } from "./settings";
 import { formatProblems, rustServiceArgsProblems } from "./validation";
 
 /** Type token of {@link RustService}. */
 export const RUST_SERVICE_TYPE = "rust-service:index:RustService";
 
-/** Pod-template annotation holding a checksum of the plain env, so a ConfigMap change always rolls the pods. */
-export const ENV_CHECKSUM_ANNOTATION = "rust-service/env-checksum";
-
 interface PushedImage {
     imageRef: pulumi.Output<string>;
     repositoryUrl: pulumi.Output<string>;
-}
-
-/** What a {@link RustService} exports, as a stack would export it. */
-export interface RustServiceOutputs {
-    /** The deployed image, pinned by digest (`repository@sha256:...`). */
-    readonly imageRef: pulumi.Output<string>;
-    /** The repository the image lives in (without tag or digest). */
-    readonly repositoryUrl: pulumi.Output<string>;
-    /** The namespace the workload runs in. */
-    readonly namespace: pulumi.Output<string>;
-    /** The Deployment's (auto-generated) name. */
-    readonly deploymentName: pulumi.Output<string>;
-    /** The Service's (auto-generated) name. */
-    readonly serviceName: pulumi.Output<string>;
-    /** In-cluster URL of the service: `http://<service>.<namespace>.svc.cluster.local:<port>`. */
-    readonly url: pulumi.Output<string>;
 }
 
 /**
@@ -50,7 +35,7 @@ export interface RustServiceOutputs {
  * runs it on Kubernetes with restricted pod security, probes, a PodDisruptionBudget and env from a
  * ConfigMap and a Secret. Pass AWS and Kubernetes providers through `opts.providers`.
  */
-export class RustService extends pulumi.ComponentResource implements RustServiceOutputs {
+export class RustService extends pulumi.ComponentResource {
     /** The deployed image, pinned by digest (`repository@sha256:...`). */
     public readonly imageRef: pulumi.Output<string>;
     /** The repository the image lives in (without tag or digest). */
@@ -97,110 +82,59 @@ export class RustService extends pulumi.ComponentResource implements RustService
         const namespace = this.namespaceFor(name, args, labels);
         const meta = { namespace, labels };
 
-        const serviceAccount = new k8s.core.v1.ServiceAccount(name, { metadata: meta, automountServiceAccountToken: false }, { parent: this });
+        const serviceAccount = new k8s.core.v1.ServiceAccount(name, serviceAccountArgs(meta), { parent: this });
 
+        // Both immutable and auto-named: an env change replaces them under new names, which rolls the pods.
         const env = args.env ?? {};
-        // Immutable and auto-named: a change replaces the object under a new name, which changes the pod
-        // template and rolls the pods (kubelet never hot-swaps env). The data goes in as an Output: the SDK
-        // stringifies a plain top-level input for its debug labels, which throws for a map with an entry
-        // named `toString` or `valueOf`.
-        const configMap =
-            Object.keys(env).length > 0
-                ? new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: meta, immutable: true, data: pulumi.output(env) }, { parent: this })
-                : undefined;
+        const configMap = Object.keys(env).length > 0 ? new k8s.core.v1.ConfigMap(`${name}-env`, envConfigMapArgs(meta, env), { parent: this }) : undefined;
         const secretEnv = args.secretEnv ?? {};
-        const secretNames = Object.keys(secretEnv).sort();
-        const secret =
-            secretNames.length > 0
-                ? new k8s.core.v1.Secret(
-                      `${name}-secret-env`,
-                      {
-                          metadata: meta,
-                          immutable: true,
-                          type: "Opaque",
-                          stringData: pulumi.output(Object.fromEntries(secretNames.map((key) => [key, pulumi.secret(secretEnv[key])]))),
-                      },
-                      { parent: this },
-                  )
-                : undefined;
+        const secretNames = secretEnvNames(secretEnv);
+        const secret = secretNames.length > 0 ? new k8s.core.v1.Secret(`${name}-secret-env`, envSecretArgs(meta, secretEnv), { parent: this }) : undefined;
 
         this.envConfigMap = configMap;
         this.envSecret = secret;
 
-        const rolloutTimeout = args.rolloutTimeoutSeconds ?? DEFAULTS.rolloutTimeoutSeconds;
         this.deployment = new k8s.apps.v1.Deployment(
             name,
-            {
-                // One timeout for both sides: the cluster marks the rollout failed when Pulumi stops waiting.
-                metadata: { ...meta, annotations: { "pulumi.com/timeoutSeconds": String(rolloutTimeout) } },
-                spec: {
-                    progressDeadlineSeconds: rolloutTimeout,
-                    // With an autoscaler the HPA owns the count; setting it here would fight it on every update.
-                    replicas: args.autoscaling ? undefined : (args.replicas ?? DEFAULTS.replicas),
-                    revisionHistoryLimit: 5,
-                    selector: { matchLabels: selector },
-                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-                    template: {
-                        metadata: { labels, annotations: { [ENV_CHECKSUM_ANNOTATION]: checksumOf(env) } },
-                        spec: podSpec({
-                            image: pushed.imageRef,
-                            settings,
-                            secretEnvFrom: secret ? { secretName: secret.metadata.name, keys: secretNames } : undefined,
-                            configMapName: configMap?.metadata.name,
-                            serviceAccountName: serviceAccount.metadata.name,
-                            resources: resolveResources(args.resources),
-                            terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? defaultTerminationGracePeriod(settings),
-                            spreadWhenUnsatisfiable: args.spreadWhenUnsatisfiable ?? DEFAULTS.spreadWhenUnsatisfiable,
-                            selector,
-                        }),
-                    },
-                },
-            },
+            deploymentArgs({
+                metadata: meta,
+                selector,
+                rolloutTimeoutSeconds: args.rolloutTimeoutSeconds ?? DEFAULTS.rolloutTimeoutSeconds,
+                replicas: args.replicas ?? DEFAULTS.replicas,
+                autoscaled: Boolean(args.autoscaling),
+                podSpec: podSpec({
+                    image: pushed.imageRef,
+                    settings,
+                    secretEnvFrom: secret ? { secretName: secret.metadata.name, keys: secretNames } : undefined,
+                    configMapName: configMap?.metadata.name,
+                    serviceAccountName: serviceAccount.metadata.name,
+                    resources: resolveResources(args.resources),
+                    terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? defaultTerminationGracePeriod(settings),
+                    spreadWhenUnsatisfiable: args.spreadWhenUnsatisfiable ?? DEFAULTS.spreadWhenUnsatisfiable,
+                    selector,
+                }),
+            }),
             { parent: this },
         );
 
         const servicePort = args.servicePort ?? DEFAULTS.servicePort;
-        this.service = new k8s.core.v1.Service(
-            name,
-            {
-                metadata: meta,
-                spec: {
-                    type: "ClusterIP",
-                    selector,
-                    ports: [{ name: "http", port: servicePort, targetPort: "http", protocol: "TCP" }],
-                },
-            },
-            // After the Deployment: when a selector change replaces the Deployment, the Service
-            // switches to the new selector only once the new pods are Available, never to an empty set.
-            { parent: this, dependsOn: [this.deployment] },
-        );
+        // After the Deployment: when a selector change replaces the Deployment, the Service
+        // switches to the new selector only once the new pods are Available, never to an empty set.
+        this.service = new k8s.core.v1.Service(name, serviceArgs(meta, selector, servicePort), { parent: this, dependsOn: [this.deployment] });
 
-        // maxUnavailable 1 always leaves room for one voluntary eviction, so node drains never deadlock.
-        new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, { parent: this });
+        new k8s.policy.v1.PodDisruptionBudget(name, podDisruptionBudgetArgs(meta, selector), { parent: this });
 
         if (args.autoscaling) {
+            const { minReplicas, maxReplicas, targetCpuUtilizationPercent } = args.autoscaling;
             new k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 name,
-                {
+                horizontalPodAutoscalerArgs({
                     metadata: meta,
-                    spec: {
-                        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
-                        minReplicas: args.autoscaling.minReplicas,
-                        maxReplicas: args.autoscaling.maxReplicas,
-                        metrics: [
-                            {
-                                type: "Resource",
-                                resource: {
-                                    name: "cpu",
-                                    target: {
-                                        type: "Utilization",
-                                        averageUtilization: args.autoscaling.targetCpuUtilizationPercent ?? DEFAULTS.targetCpuUtilizationPercent,
-                                    },
-                                },
-                            },
-                        ],
-                    },
-                },
+                    deploymentName: this.deployment.metadata.name,
+                    minReplicas,
+                    maxReplicas,
+                    targetCpuUtilizationPercent: targetCpuUtilizationPercent ?? DEFAULTS.targetCpuUtilizationPercent,
+                }),
                 { parent: this },
             );
         }
@@ -227,22 +161,7 @@ export class RustService extends pulumi.ComponentResource implements RustService
         if (!(args.createNamespace ?? DEFAULTS.createNamespace)) {
             return pulumi.output(namespaceName);
         }
-        const ns = new k8s.core.v1.Namespace(
-            name,
-            {
-                metadata: {
-                    name: namespaceName,
-                    labels: {
-                        ...labels,
-                        "pod-security.kubernetes.io/enforce": "restricted",
-                        "pod-security.kubernetes.io/enforce-version": "latest",
-                        "pod-security.kubernetes.io/audit": "restricted",
-                        "pod-security.kubernetes.io/warn": "restricted",
-                    },
-                },
-            },
-            { parent: this },
-        );
+        const ns = new k8s.core.v1.Namespace(name, namespaceArgs(namespaceName, labels), { parent: this });
         return ns.metadata.name;
     }
 
@@ -299,35 +218,15 @@ export class RustService extends pulumi.ComponentResource implements RustService
     }
 
     private createRepository(name: string, args: RustServiceArgs): aws.ecr.Repository {
-        const settings = args.repository ?? {};
-        const repository = new aws.ecr.Repository(
-            name,
-            {
-                name: settings.name,
-                imageTagMutability: settings.imageTagMutability ?? DEFAULTS.imageTagMutability,
-                imageScanningConfiguration: { scanOnPush: settings.scanOnPush ?? DEFAULTS.scanOnPush },
-                encryptionConfigurations: [
-                    settings.kmsKeyArn !== undefined ? { encryptionType: "KMS", kmsKey: settings.kmsKeyArn } : { encryptionType: "AES256" },
-                ],
-                forceDelete: settings.forceDelete ?? DEFAULTS.forceDelete,
-                tags: settings.tags && pulumi.output(settings.tags),
-            },
-            { parent: this },
-        );
-        new aws.ecr.LifecyclePolicy(
-            name,
-            {
-                repository: repository.name,
-                policy: lifecyclePolicyDocument(
-                    settings.untaggedImageExpiryDays ?? DEFAULTS.untaggedImageExpiryDays,
-                    settings.keepLastImages ?? DEFAULTS.keepLastImages,
-                ),
-            },
-            { parent: this },
-        );
+        const settings = resolveRepositorySettings(args.repository);
+        const repository = new aws.ecr.Repository(name, repositoryArgs(settings), { parent: this });
+        new aws.ecr.LifecyclePolicy(name, lifecyclePolicyArgs(repository.name, settings), { parent: this });
         return repository;
     }
 }
+
+/** What a {@link RustService} exports, as a stack would export it (its output properties). */
+export type RustServiceOutputs = Pick<RustService, "imageRef" | "repositoryUrl" | "namespace" | "deploymentName" | "serviceName" | "url">;
 
 function prebuilt(reference: string): PushedImage & { image?: undefined; repository?: undefined } {
     return { imageRef: pulumi.output(reference), repositoryUrl: pulumi.output(imageRepository(reference)) };

@@ -4,29 +4,13 @@ import { z } from "zod";
 import { DEFAULT_RESOURCES, DEFAULTS, RustServiceArgs, resolveBuildPaths, resolveResources } from "./args";
 import { contextProblems } from "./contextHash";
 import { isServiceLogFilter, LOG_FILTER_RULE } from "./logFilter";
-import {
-    DIGEST_PINNED_IMAGE,
-    DNS1035_LABEL,
-    DNS1123_LABEL,
-    ENV_VAR_NAME,
-    GRACE_MARGIN_SECONDS,
-    IMAGE_TAG,
-    INT32_MAX,
-    imageRepository,
-    LABEL_KEY,
-    LABEL_VALUE,
-    MAX_GRACE_PERIOD_SECONDS,
-    MAX_NAME_LENGTH,
-    MAX_OBJECT_DATA_BYTES,
-    OWNED_LABEL_KEYS,
-    SECRET_LIKE_NAME,
-    SETTINGS_ENV,
-    UNREAD_ENV_NAMES,
-    DEFAULT_SETTINGS,
-    isRecord,
-    parseEcrRepositoryUrl,
-    parseQuantity,
-} from "./helpers";
+import { OWNED_LABEL_KEYS } from "./labels";
+import { INT32_MAX, MAX_GRACE_PERIOD_SECONDS, MAX_OBJECT_DATA_BYTES } from "./limits";
+import { DIGEST_PINNED_IMAGE, DNS1035_LABEL, DNS1123_LABEL, ENV_VAR_NAME, IMAGE_TAG, LABEL_KEY, LABEL_VALUE, MAX_NAME_LENGTH, SECRET_LIKE_NAME } from "./names";
+import { parseQuantity } from "./quantity";
+import { asRecord } from "./record";
+import { imageRepository, parseEcrRepositoryUrl } from "./registry";
+import { DEFAULT_SETTINGS, GRACE_MARGIN_SECONDS, SETTINGS_ENV, UNREAD_ENV_NAMES } from "./settings";
 
 /** A mention of another field in a problem's text; whoever shows the problem names the field its own way. */
 export interface FieldRef {
@@ -242,11 +226,6 @@ export function problemMessage(problem: ArgsProblem, name: Namer = argPath): str
 
 type Ctx = { add(path: string, rule: string | ProblemText, more?: { fix?: string | ProblemText; got?: string }): void };
 
-/** A field's value when it is a plain object; checks read nested fields only through this. */
-function record(value: unknown): Record<string, unknown> | undefined {
-    return isRecord(value) ? value : undefined;
-}
-
 function checkNames(name: string, ctx: Ctx): void {
     if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH || !DNS1035_LABEL.test(name)) {
         ctx.add(
@@ -264,8 +243,8 @@ const RESERVED_ENV = new Map(Object.entries(SETTINGS_ENV).map(([setting, env]) =
 const DROPPED_KEY = "__proto__";
 
 function checkEnv(args: RustServiceArgs, ctx: Ctx): void {
-    const env = record(args.env) ?? {};
-    const secretEnv = record(args.secretEnv) ?? {};
+    const env = asRecord(args.env) ?? {};
+    const secretEnv = asRecord(args.secretEnv) ?? {};
     for (const [field, values] of [["env", env], ["secretEnv", secretEnv]] as const) {
         for (const key of Object.keys(values)) {
             const setting = RESERVED_ENV.get(key) ?? UNREAD_ENV_NAMES.get(key);
@@ -303,18 +282,18 @@ function dataBytes(values: Record<string, unknown>, withKeys: boolean): number {
 function checkSizes(args: RustServiceArgs, ctx: Ctx): void {
     const limit = `${MAX_OBJECT_DATA_BYTES} bytes (1 MiB)`;
     // Kubernetes counts a ConfigMap's keys and values, a Secret's values only (api validation of each).
-    const plain = dataBytes(record(args.env) ?? {}, true);
+    const plain = dataBytes(asRecord(args.env) ?? {}, true);
     if (plain > MAX_OBJECT_DATA_BYTES) {
         ctx.add("env", `holds ${plain} bytes of names and values, more than the ${limit} a ConfigMap may hold`, { fix: "move large values into a file the image carries" });
     }
-    const secret = dataBytes(record(args.secretEnv) ?? {}, false);
+    const secret = dataBytes(asRecord(args.secretEnv) ?? {}, false);
     if (secret > MAX_OBJECT_DATA_BYTES) {
         ctx.add("secretEnv", `holds ${secret} bytes of values, more than the ${limit} a Secret may hold`, { fix: "keep large secrets in a secret store and pass a reference" });
     }
 }
 
 function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
-    const registry = record(args.registry);
+    const registry = asRecord(args.registry);
     if (args.image !== undefined) {
         if (args.build !== undefined) {
             ctx.add("image", t`and ${ref("build")} are mutually exclusive`, { fix: "give a prebuilt image or build settings, not both" });
@@ -350,7 +329,7 @@ function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
     if (registry && (registry.username === undefined) !== (registry.password === undefined)) {
         ctx.add("registry", "needs both `username` and `password`, or neither for a registry without authentication");
     }
-    checkBuild(record(args.build ?? {}), ctx);
+    checkBuild(asRecord(args.build ?? {}), ctx);
 }
 
 function checkBuild(build: Record<string, unknown> | undefined, ctx: Ctx): void {
@@ -369,7 +348,7 @@ function checkBuild(build: Record<string, unknown> | undefined, ctx: Ctx): void 
     } else {
         for (const problem of contextProblems(context, dockerfile)) ctx.add("build.context", problem);
     }
-    for (const key of Object.keys(record(build.args) ?? {})) {
+    for (const key of Object.keys(asRecord(build.args) ?? {})) {
         if (SECRET_LIKE_NAME.test(key)) {
             ctx.add(`build.args.${key}`, "looks like a secret, and build args are stored in the image history", { fix: t`pass it at run time through ${ref("secretEnv")}` });
         }
@@ -386,8 +365,8 @@ function isDirectory(dir: string): boolean {
 }
 
 function checkResources(args: RustServiceArgs, ctx: Ctx): void {
-    const resources = record(args.resources) ?? {};
-    const { requests, limits } = resolveResources({ requests: record(resources.requests), limits: record(resources.limits) });
+    const resources = asRecord(args.resources) ?? {};
+    const { requests, limits } = resolveResources({ requests: asRecord(resources.requests), limits: asRecord(resources.limits) });
     for (const kind of ["cpu", "memory"] as const) {
         // A quantity of the wrong type is reported by the schema; the comparison then uses its default.
         const request = typeof requests[kind] === "string" ? requests[kind] : DEFAULT_RESOURCES.requests[kind];
@@ -400,7 +379,7 @@ function checkResources(args: RustServiceArgs, ctx: Ctx): void {
 }
 
 function checkAutoscaling(args: RustServiceArgs, ctx: Ctx): void {
-    const scaling = record(args.autoscaling);
+    const scaling = asRecord(args.autoscaling);
     if (scaling && Number.isInteger(scaling.minReplicas) && Number.isInteger(scaling.maxReplicas) && Number(scaling.minReplicas) > Number(scaling.maxReplicas)) {
         ctx.add("autoscaling.minReplicas", t`must be <= ${ref("autoscaling.maxReplicas")} (${String(scaling.maxReplicas)})`, { got: String(scaling.minReplicas) });
     }
@@ -413,7 +392,7 @@ function seconds(settings: Record<string, unknown>, key: "drainDelaySeconds" | "
 }
 
 function checkGracePeriod(args: RustServiceArgs, ctx: Ctx): void {
-    const settings = record(args.settings) ?? {};
+    const settings = asRecord(args.settings) ?? {};
     const [drainDelay, deadline] = [seconds(settings, "drainDelaySeconds"), seconds(settings, "shutdownDeadlineSeconds")];
     const drain = drainDelay + deadline;
     const both = t`${ref("settings.drainDelaySeconds")} + ${ref("settings.shutdownDeadlineSeconds")}`;
@@ -451,7 +430,7 @@ function checkNamespace(args: RustServiceArgs, ctx: Ctx): void {
 }
 
 function checkLabels(args: RustServiceArgs, ctx: Ctx): void {
-    for (const [key, value] of Object.entries(record(args.labels) ?? {})) {
+    for (const [key, value] of Object.entries(asRecord(args.labels) ?? {})) {
         if (OWNED_LABEL_KEYS.includes(key)) {
             ctx.add(`labels.${key}`, "is set by the component (it is part of the selector)", { fix: "remove it" });
         } else if (!LABEL_KEY.test(key) || key.split("/").pop()!.length > 63) {
@@ -509,7 +488,7 @@ export function rustServiceArgsProblems(name: string, args: RustServiceArgs): Ar
     const typed = new Set(problems.map((p) => p.path));
     const reported = (p: string) => p.split(".").some((_, i, parts) => typed.has(parts.slice(0, i + 1).join(".")));
     const crossCtx: Ctx = { add: (p, ...a) => reported(p) || problems.push(problem(p, ...a)) };
-    const all = record(args) ?? {};
+    const all = asRecord(args) ?? {};
     for (const check of [checkImageSource, checkEnv, checkSizes, checkNamespace, checkResources, checkAutoscaling, checkGracePeriod, checkLabels]) {
         check(all as RustServiceArgs, crossCtx);
     }

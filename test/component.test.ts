@@ -334,7 +334,8 @@ describe("env", () => {
         const [a, b] = [inputs(before.mocks.get(T.deployment)), inputs(after.mocks.get(T.deployment))];
         expect(b.spec.template).not.toEqual(a.spec.template);
         expect(b.spec.template.spec.containers[0].envFrom).not.toEqual(a.spec.template.spec.containers[0].envFrom);
-        expect(b.spec.template.metadata.annotations["rust-service/env-checksum"]).not.toBe(a.spec.template.metadata.annotations["rust-service/env-checksum"]);
+        // The rollout comes from the new ConfigMap's name in the pod template (no checksum annotation).
+        expect(b.spec.template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: await valueOf(after.component.envConfigMap!.metadata.name) } }]);
         expect(b.metadata).toEqual(a.metadata);
         expect(b.spec.selector).toEqual(a.spec.selector);
     });

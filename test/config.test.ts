@@ -4,7 +4,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { DEFAULTS, DEFAULT_RESOURCES, resolveBuildPaths, resolveResources } from "../components/args";
-import { DEFAULT_SETTINGS, resolveSettings } from "../components/helpers";
+import { DEFAULT_SETTINGS, resolveSettings } from "../components/settings";
 import { CONFIG_KEYS, PROJECT, STACK_FILE_ENV, StackConfig, StackConfigError, configKeyForArg, loadStackConfig, parseStackConfig, ParseOptions } from "../config";
 import { ENCRYPTED_NOT_SECRET } from "../stackFile";
 import { RecordingMocks, isWrappedSecret, unwrapSecrets } from "./mocks";

@@ -1,6 +1,5 @@
-import { DEFAULT_SETTINGS, resolveSettings } from "../components/helpers";
+import { DEFAULT_SETTINGS, resolveSettings } from "../components/settings";
 import { CONTAINER_NAME, containerSecurityContext, httpProbes, podSecurityContext, podSpec, PodSpecInput } from "../components/podSpec";
-import { defaultBuildOnPreview } from "../components/args";
 
 // Pure builders: plain input, plain expected output, no mocks.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -84,16 +83,5 @@ describe("podSpec", () => {
             "APP_B",
         ]);
         expect(container.env[7]).toEqual({ name: "APP_A", valueFrom: { secretKeyRef: { name: "api-secret-env-x", key: "APP_A" } } });
-    });
-});
-
-describe("defaultBuildOnPreview", () => {
-    it.each<[Record<string, string>, boolean]>([
-        [{ CI: "true" }, true],
-        [{ CI: "1" }, false],
-        [{ CI: "false" }, false],
-        [{}, false],
-    ])("with env %j builds on preview: %s", (env, expected) => {
-        expect(defaultBuildOnPreview(env)).toBe(expected);
     });
 });

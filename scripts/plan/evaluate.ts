@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { autoName, computed, REDACTED } from "./placeholders";
-import { isRecord } from "../../components/helpers";
+import { asRecord } from "../../components/record";
 import { STACK_FILE_ENV } from "../../config";
 import { ProviderFacts, ProviderMocks } from "./mocks";
 import { loadStackConfig, StackConfig } from "./stack-config";
@@ -66,18 +66,19 @@ export function normalize(value: unknown, onSecret: (path: string) => void = () 
     return `<resource: ${r.__pulumiType ?? "?"}::${r.__name ?? "?"}>`;
   }
   if (Array.isArray(value)) return value.map((v, i) => normalize(v, onSecret, `${at}[${i}]`));
-  if (!isRecord(value)) return value;
-  const sig = value[pulumi.runtime.specialSigKey];
+  const record = asRecord(value);
+  if (record === undefined) return value;
+  const sig = record[pulumi.runtime.specialSigKey];
   if (sig === pulumi.runtime.specialSecretSig) {
     onSecret(at);
-    return normalize(value.value, onSecret, at);
+    return normalize(record.value, onSecret, at);
   }
-  if (sig === pulumi.runtime.specialResourceSig) return `<resource: ${String(value.urn)}>`;
+  if (sig === pulumi.runtime.specialResourceSig) return `<resource: ${String(record.urn)}>`;
   if (sig === pulumi.runtime.specialAssetSig || sig === pulumi.runtime.specialArchiveSig) {
-    return `<asset: ${String(value.path ?? value.uri ?? "inline")}>`;
+    return `<asset: ${String(record.path ?? record.uri ?? "inline")}>`;
   }
   return Object.fromEntries(
-    Object.entries(value)
+    Object.entries(record)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => [k, normalize(v, onSecret, at ? `${at}.${k}` : k)]),
   );
@@ -215,7 +216,7 @@ export async function evaluateProgram(projectDir: string, stack: string, options
   }
 
   const outputs = Object.fromEntries(
-    Object.entries(isRecord(stackOutputs) ? stackOutputs : {}).map(([k, v]) => {
+    Object.entries(asRecord(stackOutputs) ?? {}).map(([k, v]) => {
       let secret = false;
       const plain = normalize(v, () => (secret = true));
       return [k, secret ? REDACTED : plain];

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isRecord } from "../../components/helpers";
+import { asRecord } from "../../components/record";
 
 /**
  * What only a provider can know. The plan answers with marked placeholders, the unit tests with
@@ -75,7 +75,7 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
     if (args.type.startsWith("pulumi:providers:")) {
       this.providerInputs.set(`${args.type}::${args.name}`, inputs);
     } else if (args.type.startsWith("kubernetes:")) {
-      const metadata = { ...(isRecord(inputs.metadata) ? inputs.metadata : {}) };
+      const metadata = { ...asRecord(inputs.metadata) };
       metadata.name ??= this.facts.autoName(args.name, args.inputs);
       const kind = String(inputs.kind ?? args.type.split(":").pop());
       if (!CLUSTER_SCOPED_KINDS.has(kind)) {
@@ -90,7 +90,7 @@ export class ProviderMocks implements pulumi.runtime.Mocks {
       const base = withoutTag(imageName);
       state.repoDigest = `${base}@${this.facts.imageDigest(imageName)}`;
       state.baseImageName = base;
-      state.registryServer = (isRecord(inputs.registry) ? inputs.registry.server : undefined) ?? "";
+      state.registryServer = asRecord(inputs.registry)?.server ?? "";
     } else if (args.type === "pulumi:pulumi:StackReference") {
       state.outputs = this.options.stackOutputs?.[String(inputs.name ?? args.name)] ?? {};
       state.secretOutputNames = [];

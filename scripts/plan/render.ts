@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import type { Evaluation, RecordedResource } from "./evaluate";
-import { isRecord } from "../../components/helpers";
+import { asRecord } from "../../components/record";
 import { shortUrn } from "./mocks";
 import { REDACTED } from "./placeholders";
 
@@ -21,11 +21,12 @@ const HEADER = [
 /** Deep copy with every mapping's keys sorted, so output never depends on registration order. */
 export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (!isRecord(value)) return value;
+  const record = asRecord(value);
+  if (record === undefined) return value;
   return Object.fromEntries(
-    Object.keys(value)
+    Object.keys(record)
       .sort()
-      .map((k) => [k, sortKeys(value[k])]),
+      .map((k) => [k, sortKeys(record[k])]),
   );
 }
 
@@ -52,19 +53,20 @@ function expandJsonStrings(value: unknown): unknown {
     }
   }
   if (Array.isArray(value)) return value.map(expandJsonStrings);
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandJsonStrings(v)]));
+  const record = asRecord(value);
+  if (record !== undefined) return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, expandJsonStrings(v)]));
   return value;
 }
 
 /** The manifest the provider would send, with Secret payloads redacted whatever their origin. */
 export function toManifest(r: RecordedResource): Record<string, unknown> {
   const { apiVersion, kind, metadata, ...rest } = sortKeys(r.inputs) as Record<string, unknown>;
-  const meta = { ...(isRecord(metadata) ? metadata : {}) };
+  const meta = { ...asRecord(metadata) };
   meta.name ??= `${r.name}-<computed: random suffix>`;
   if (kind === "Secret") {
     for (const field of ["data", "stringData"]) {
-      const payload = rest[field];
-      if (isRecord(payload)) rest[field] = Object.fromEntries(Object.keys(payload).map((k) => [k, REDACTED]));
+      const payload = asRecord(rest[field]);
+      if (payload !== undefined) rest[field] = Object.fromEntries(Object.keys(payload).map((k) => [k, REDACTED]));
     }
   }
   return { apiVersion, kind, metadata: sortKeys(meta), ...rest };

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { isRecord } from "../../components/helpers";
+import { asRecord } from "../../components/record";
 import { STACK_FILE_SCHEMA } from "../../config";
 import { formatStackProblem, readStackFile } from "../../stackFile";
 import { REDACTED } from "./placeholders";
@@ -25,7 +25,8 @@ type Yaml = unknown;
 const SCHEMA_FIELDS = new Set(["type", "default", "value", "description", "secret", "items"]);
 
 function isSecure(v: Yaml): boolean {
-  return isRecord(v) && Object.keys(v).length === 1 && typeof v.secure === "string";
+  const record = asRecord(v);
+  return record !== undefined && Object.keys(record).length === 1 && typeof record.secure === "string";
 }
 
 /**
@@ -39,8 +40,9 @@ function redactSecure(v: Yaml, index?: number): { value: Yaml; secret: boolean }
     const items = v.map((item, i) => redactSecure(item, i));
     return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
   }
-  if (isRecord(v)) {
-    const entries = Object.entries(v).map(([k, x]) => [k, redactSecure(x)] as const);
+  const record = asRecord(v);
+  if (record !== undefined) {
+    const entries = Object.entries(record).map(([k, x]) => [k, redactSecure(x)] as const);
     return {
       value: Object.fromEntries(entries.map(([k, x]) => [k, x.value])),
       secret: entries.some(([, x]) => x.secret),
@@ -59,8 +61,8 @@ function qualify(project: string, key: string): string {
 }
 
 function readYaml(file: string): Record<string, Yaml> {
-  const doc: Yaml = parse(fs.readFileSync(file, "utf8")) ?? {};
-  if (!isRecord(doc)) throw new Error(`${file}: expected a YAML mapping at the top level`);
+  const doc = asRecord(parse(fs.readFileSync(file, "utf8")) ?? {});
+  if (doc === undefined) throw new Error(`${file}: expected a YAML mapping at the top level`);
   return doc;
 }
 
@@ -88,12 +90,13 @@ export function loadStackConfig(projectDir: string, stack: string, configFile?: 
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
 
-  const projectConfig = projectDoc.config ?? {};
-  if (!isRecord(projectConfig)) throw new Error(`${projectFile}: \`config\` must be a mapping`);
+  const projectConfig = asRecord(projectDoc.config ?? {});
+  if (projectConfig === undefined) throw new Error(`${projectFile}: \`config\` must be a mapping`);
   for (const [key, decl] of Object.entries(projectConfig)) {
     const qualified = qualify(project, key);
-    const isSchema = isRecord(decl) && Object.keys(decl).every((k) => SCHEMA_FIELDS.has(k));
-    const value = isSchema ? (decl.value ?? decl.default) : decl;
+    const schema = asRecord(decl);
+    const isSchema = schema !== undefined && Object.keys(schema).every((k) => SCHEMA_FIELDS.has(k));
+    const value = isSchema ? (schema.value ?? schema.default) : decl;
     if (value !== undefined) values[qualified] = toConfigString(value);
   }
 
