@@ -37,11 +37,25 @@ function pack(source: string, parent: string): string {
     return path.join(dest, out[out.length - 1]);
 }
 
-/** The release before this tree's version, and its commit, as CHANGELOG.md records them. */
-function previousRelease(): { version: string; commit: string } {
-    const current = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).version as string;
+/** CHANGELOG.md's release sections, newest first: `[Unreleased]` (what this tree adds), then `[x.y.z]`. */
+function changelogSections(): string[] {
     const changelog = fs.readFileSync(path.join(repoRoot, "CHANGELOG.md"), "utf8");
-    const sections = changelog.split(/^## /m).filter((s) => /^\[\d+\.\d+\.\d+\]/.test(s));
+    return changelog.split(/^## /m).filter((s) => /^\[(\d+\.\d+\.\d+|Unreleased)\]/.test(s));
+}
+
+/**
+ * What this tree is, as the changelog names it: `Unreleased` when it has changes after the last
+ * release, else its package version.
+ */
+function thisTree(): string {
+    if (changelogSections()[0]?.startsWith("[Unreleased]")) return "Unreleased";
+    return JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).version as string;
+}
+
+/** The release before this tree, and its commit, as CHANGELOG.md records them. */
+function previousRelease(): { version: string; commit: string } {
+    const current = thisTree();
+    const sections = changelogSections();
     const previous = sections[sections.findIndex((s) => s.startsWith(`[${current}]`)) + 1] ?? "";
     const version = /^\[([^\]]+)\]/.exec(previous)?.[1];
     const commit = /Commit:\s*`?([0-9a-f]{7,40})`?/.exec(previous)?.[1];
@@ -51,8 +65,7 @@ function previousRelease(): { version: string; commit: string } {
 
 /** The Kubernetes kinds the changelog says an upgrade to `version` replaces (`Replaces on upgrade: ...`). */
 function declaredReplacements(version: string): string[] {
-    const changelog = fs.readFileSync(path.join(repoRoot, "CHANGELOG.md"), "utf8");
-    const section = changelog.split(/^## /m).find((s) => s.startsWith(`[${version}]`)) ?? "";
+    const section = changelogSections().find((s) => s.startsWith(`[${version}]`)) ?? "";
     const line = /Replaces on upgrade:\s*(.*)$/m.exec(section)?.[1] ?? "none";
     return line.trim() === "none" ? [] : line.split(",").map((k) => k.replace(/[`*.]/g, "").trim()).sort();
 }
@@ -208,8 +221,7 @@ suite("the packed component in other teams' projects, on a real engine and clust
             .filter(([, ops]) => ops.some((op) => ["replace", "create-replacement", "delete-replaced"].includes(op)))
             .map(([kind]) => kind)
             .sort();
-        const version = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).version as string;
-        expect(replaced).toEqual(declaredReplacements(version));
+        expect(replaced).toEqual(declaredReplacements(thisTree()));
         for (const kind of ["Namespace", "Service", "ConfigMap", "Secret"]) expect(replaced).not.toContain(kind);
 
         const greeter = (await ok(team, "two-services.js", "team-upgrade", "prod", "outputs")).outputs!;
