@@ -112,7 +112,11 @@ export const CONFIG_KEYS = {
 /** A key this program reads. */
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
-type ValueOf<S extends KeySpec> = S extends { holds: "integer" } ? number | undefined : S extends { holds: "boolean" } ? boolean | undefined : TypeOf<S["type"]>;
+type ValueOf<S extends KeySpec> = S extends { holds: "integer" }
+    ? number | undefined
+    : S extends { holds: "boolean" }
+      ? boolean | undefined
+      : TypeOf<S["type"]>;
 
 /** Typed values of every key; an optional integer or boolean left "" is undefined. */
 export type ConfigValues = { [K in ConfigKey]: ValueOf<(typeof CONFIG_KEYS)[K]> };
@@ -185,7 +189,9 @@ function parseValue(spec: KeySpec, value: unknown): { ok: true; value: unknown }
     if (!parsed.success) {
         return { ok: false, rule };
     }
-    return spec.oneOf === undefined || spec.oneOf.includes(parsed.data as string) ? { ok: true, value: parsed.data } : { ok: false, rule: `must be one of ${spec.oneOf.join(", ")}` };
+    return spec.oneOf === undefined || spec.oneOf.includes(parsed.data as string)
+        ? { ok: true, value: parsed.data }
+        : { ok: false, rule: `must be one of ${spec.oneOf.join(", ")}` };
 }
 
 /**
@@ -215,7 +221,9 @@ function argAt(args: RustServiceArgs | undefined, argPath: string): unknown {
 }
 
 /** The key each arg path comes from, and the key an arg object stands for (`build`, `registry`): one map, built once. */
-const KEY_OF_ARG = new Map<string, ConfigKey>(SPECS.flatMap(([k, spec]) => [...(spec.represents ? [[spec.represents, k] as const] : []), [spec.arg, k] as const]));
+const KEY_OF_ARG = new Map<string, ConfigKey>(
+    SPECS.flatMap(([k, spec]) => [...(spec.represents ? [[spec.represents, k] as const] : []), [spec.arg, k] as const]),
+);
 
 /** Where an arg path comes from in the stack config: its keys, and the entry of a `NAME=value` list it is. */
 interface KeyRef {

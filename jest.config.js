@@ -6,14 +6,19 @@
  * @type {import('jest').Config}
  */
 const shared = {
-  testEnvironment: "node",
-  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.jest.json" }] },
+    testEnvironment: "node",
+    transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.jest.json" }] },
 };
 
 module.exports = {
-  projects: [
-    { ...shared, displayName: "unit", testMatch: ["<rootDir>/test/**/*.test.ts"], testPathIgnorePatterns: ["<rootDir>/test/image/", "<rootDir>/test/e2e/"] },
-    { ...shared, displayName: "image", testMatch: ["<rootDir>/test/image/**/*.test.ts"] },
-    { ...shared, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
-  ],
+    projects: [
+        {
+            ...shared,
+            displayName: "unit",
+            testMatch: ["<rootDir>/test/**/*.test.ts"],
+            testPathIgnorePatterns: ["<rootDir>/test/image/", "<rootDir>/test/e2e/"],
+        },
+        { ...shared, displayName: "image", testMatch: ["<rootDir>/test/image/**/*.test.ts"] },
+        { ...shared, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
+    ],
 };

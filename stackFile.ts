@@ -277,7 +277,8 @@ export function readStackFile(content: string | Buffer, file: string, schema: St
         };
     }
     const problems: StackProblem[] = [];
-    const lineOf = (node: unknown) => (node instanceof Object && "range" in node && Array.isArray(node.range) ? lines.linePos(node.range[0] as number).line : undefined);
+    const lineOf = (node: unknown) =>
+        node instanceof Object && "range" in node && Array.isArray(node.range) ? lines.linePos(node.range[0] as number).line : undefined;
     const add = (node: unknown, message: string, key?: string, unusable?: boolean) => problems.push({ file, line: lineOf(node), key, unusable, message });
 
     const root = doc.contents;
@@ -423,7 +424,12 @@ function lintValue(
         }
         const nested = items.findIndex((item) => !isScalar(item) && !isSecure(item));
         if (nested >= 0) {
-            add(items[nested], `has entry ${nested} that is ${kind(items[nested])}, but entries are strings: write one \`- NAME=value\` line per entry`, key, true);
+            add(
+                items[nested],
+                `has entry ${nested} that is ${kind(items[nested])}, but entries are strings: write one \`- NAME=value\` line per entry`,
+                key,
+                true,
+            );
             return;
         }
     }

@@ -167,7 +167,10 @@ export function resolveBuildPaths(build: RustServiceBuildArgs = {}): { context: 
 }
 
 /** Requests and limits with every unset quantity taken from {@link DEFAULT_RESOURCES}. */
-export function resolveResources(resources: RustServiceResources = {}): { requests: Required<RustServiceResourceQuantities>; limits: Required<RustServiceResourceQuantities> } {
+export function resolveResources(resources: RustServiceResources = {}): {
+    requests: Required<RustServiceResourceQuantities>;
+    limits: Required<RustServiceResourceQuantities>;
+} {
     return {
         requests: { ...DEFAULT_RESOURCES.requests, ...resources.requests },
         limits: { ...DEFAULT_RESOURCES.limits, ...resources.limits },

@@ -77,7 +77,9 @@ export function buildFingerprint(input: BuildFingerprintInput): string {
         platform: input.platform,
         target: input.target ?? "",
         cacheFrom: input.cacheFrom ?? [],
-        args: Object.keys(input.args ?? {}).sort().map((key) => [key, (input.args ?? {})[key]]),
+        args: Object.keys(input.args ?? {})
+            .sort()
+            .map((key) => [key, (input.args ?? {})[key]]),
     };
     hash.update(JSON.stringify(settings)).update("\0");
     hash.update("dockerfile\0").update(fs.readFileSync(input.dockerfile)).update("\0");

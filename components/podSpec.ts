@@ -73,7 +73,12 @@ export function podSpec(input: PodSpecInput): PodSpec {
         terminationGracePeriodSeconds: input.terminationGracePeriodSeconds,
         securityContext: podSecurityContext(),
         topologySpreadConstraints: [
-            { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: input.spreadWhenUnsatisfiable, labelSelector: { matchLabels: input.selector } },
+            {
+                maxSkew: 1,
+                topologyKey: "kubernetes.io/hostname",
+                whenUnsatisfiable: input.spreadWhenUnsatisfiable,
+                labelSelector: { matchLabels: input.selector },
+            },
         ],
         containers: [
             {

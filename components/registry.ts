@@ -1,8 +1,9 @@
 /** The parts of an ECR repository URL (`<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<name>`), or undefined. */
-export function parseEcrRepositoryUrl(
-    url: string,
-): { registryId: string; region: string; server: string; repositoryName: string } | undefined {
-    const match = /^((\d{12})\.dkr\.ecr(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?)\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)$/.exec(url);
+export function parseEcrRepositoryUrl(url: string): { registryId: string; region: string; server: string; repositoryName: string } | undefined {
+    const match =
+        /^((\d{12})\.dkr\.ecr(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?)\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)$/.exec(
+            url,
+        );
     if (!match) {
         return undefined;
     }

@@ -170,8 +170,7 @@ export class RustService extends pulumi.ComponentResource {
         const { context, dockerfile } = resolveBuildPaths(build);
         const platform = build.platform ?? DEFAULTS.platform;
         const tag =
-            build.tag ??
-            buildFingerprint({ context, dockerfile, platform, args: build.args, target: build.target, cacheFrom: build.cacheFrom }).slice(0, 32);
+            build.tag ?? buildFingerprint({ context, dockerfile, platform, args: build.args, target: build.target, cacheFrom: build.cacheFrom }).slice(0, 32);
 
         let repositoryUrl: pulumi.Output<string>;
         let registry: docker.types.input.Registry | undefined;

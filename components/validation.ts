@@ -81,8 +81,7 @@ const memory = (example: string) =>
         error: "is in thousandths of a byte (the suffix m is milli, not mega): write mebibytes as Mi, e.g. 128Mi",
     });
 
-const quantities = (cpuExample: string, memoryExample: string) =>
-    z.strictObject({ cpu: cpu(cpuExample).optional(), memory: memory(memoryExample).optional() });
+const quantities = (cpuExample: string, memoryExample: string) => z.strictObject({ cpu: cpu(cpuExample).optional(), memory: memory(memoryExample).optional() });
 
 const stringMap = z.record(z.string(), z.string({ error: "must be a string" }));
 
@@ -101,114 +100,124 @@ const dns1123 = (what: string) =>
 
 function argsSchema() {
     return z.strictObject({
-    appName: dns1123("it becomes the app.kubernetes.io/name label").optional(),
-    namespace: dns1123("a Kubernetes namespace name").optional(),
-    createNamespace: z.boolean({ error: "must be true or false" }).optional(),
-    build: z
-        .strictObject({
-            context: z.string({ error: "must be a directory path" }).min(1, { error: "must be a directory path" }).optional(),
-            dockerfile: z.string({ error: "must be a file path" }).min(1, { error: "must be a file path" }).optional(),
-            platform: z
-                .string({ error: "must be an OS/architecture such as linux/amd64" })
-                .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, { error: "must be an OS/architecture such as linux/amd64 or linux/arm64" })
-                .optional(),
-            args: stringMap.optional(),
-            target: z.string({ error: "must be a Dockerfile stage name" }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "must be a Dockerfile stage name" }).optional(),
-            cacheFrom: z.array(z.string({ error: "must be an image reference" }), { error: "must be a list of image references" }).optional(),
-            buildOnPreview: z.boolean({ error: "must be true or false" }).optional(),
-            tag: z
-                .string({ error: "must be a Docker tag" })
-                .regex(IMAGE_TAG, { error: "must be a Docker tag: up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'" })
-                .optional(),
-        })
-        .optional(),
-    image: z
-        .string({ error: "must be an image reference pinned by digest" })
-        .regex(DIGEST_PINNED_IMAGE, {
-            error: "must be pinned by digest (`repository@sha256:<64 hex digits>`); a tag can change under a running Deployment, so resolve it with `docker buildx imagetools inspect` or `crane digest`",
-        })
-        .optional(),
-    repository: z
-        .strictObject({
-            name: z
-                .string({ error: "must be an ECR repository name" })
-                .min(2, { error: "must be 2-256 characters" })
-                .max(256, { error: "must be 2-256 characters" })
-                .regex(/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, {
-                    error: "must be an ECR repository name: lowercase letters, digits and '.', '_', '-', '/' separators",
-                })
-                .optional(),
-            imageTagMutability: z.enum(["IMMUTABLE", "MUTABLE"], { error: "must be IMMUTABLE or MUTABLE" }).optional(),
-            scanOnPush: z.boolean({ error: "must be true or false" }).optional(),
-            kmsKeyArn: inputString(z.string().regex(KMS_KEY_ARN), "must be a KMS key ARN such as arn:aws:kms:<region>:<account>:key/<id>, or a pulumi.Output<string>").optional(),
-            forceDelete: z.boolean({ error: "must be true or false" }).optional(),
-            untaggedImageExpiryDays: int(1).optional(),
-            keepLastImages: int(1).optional(),
-            tags: stringMap.optional(),
-        })
-        .optional(),
-    existingRepositoryUrl: z
-        .string({ error: "must be an ECR repository URL" })
-        .refine((url) => parseEcrRepositoryUrl(url) !== undefined, {
-            error: "must be an ECR repository URL",
-            params: { rule: t`must be an ECR repository URL \`<12-digit account>.dkr.ecr.<region>.amazonaws.com/<name>\`; for another registry use ${ref("registry")}` },
-        })
-        .optional(),
-    registry: z
-        .strictObject({
-            server: z
-                .string({ error: "must be a registry host such as 127.0.0.1:5000" })
-                .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { error: "must be a registry host[:port] such as 127.0.0.1:5000, without scheme or path" }),
-            repository: z
-                .string({ error: "must be a repository path" })
-                .regex(/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, {
+        appName: dns1123("it becomes the app.kubernetes.io/name label").optional(),
+        namespace: dns1123("a Kubernetes namespace name").optional(),
+        createNamespace: z.boolean({ error: "must be true or false" }).optional(),
+        build: z
+            .strictObject({
+                context: z.string({ error: "must be a directory path" }).min(1, { error: "must be a directory path" }).optional(),
+                dockerfile: z.string({ error: "must be a file path" }).min(1, { error: "must be a file path" }).optional(),
+                platform: z
+                    .string({ error: "must be an OS/architecture such as linux/amd64" })
+                    .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, { error: "must be an OS/architecture such as linux/amd64 or linux/arm64" })
+                    .optional(),
+                args: stringMap.optional(),
+                target: z
+                    .string({ error: "must be a Dockerfile stage name" })
+                    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "must be a Dockerfile stage name" })
+                    .optional(),
+                cacheFrom: z.array(z.string({ error: "must be an image reference" }), { error: "must be a list of image references" }).optional(),
+                buildOnPreview: z.boolean({ error: "must be true or false" }).optional(),
+                tag: z
+                    .string({ error: "must be a Docker tag" })
+                    .regex(IMAGE_TAG, { error: "must be a Docker tag: up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'" })
+                    .optional(),
+            })
+            .optional(),
+        image: z
+            .string({ error: "must be an image reference pinned by digest" })
+            .regex(DIGEST_PINNED_IMAGE, {
+                error: "must be pinned by digest (`repository@sha256:<64 hex digits>`); a tag can change under a running Deployment, so resolve it with `docker buildx imagetools inspect` or `crane digest`",
+            })
+            .optional(),
+        repository: z
+            .strictObject({
+                name: z
+                    .string({ error: "must be an ECR repository name" })
+                    .min(2, { error: "must be 2-256 characters" })
+                    .max(256, { error: "must be 2-256 characters" })
+                    .regex(/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, {
+                        error: "must be an ECR repository name: lowercase letters, digits and '.', '_', '-', '/' separators",
+                    })
+                    .optional(),
+                imageTagMutability: z.enum(["IMMUTABLE", "MUTABLE"], { error: "must be IMMUTABLE or MUTABLE" }).optional(),
+                scanOnPush: z.boolean({ error: "must be true or false" }).optional(),
+                kmsKeyArn: inputString(
+                    z.string().regex(KMS_KEY_ARN),
+                    "must be a KMS key ARN such as arn:aws:kms:<region>:<account>:key/<id>, or a pulumi.Output<string>",
+                ).optional(),
+                forceDelete: z.boolean({ error: "must be true or false" }).optional(),
+                untaggedImageExpiryDays: int(1).optional(),
+                keepLastImages: int(1).optional(),
+                tags: stringMap.optional(),
+            })
+            .optional(),
+        existingRepositoryUrl: z
+            .string({ error: "must be an ECR repository URL" })
+            .refine((url) => parseEcrRepositoryUrl(url) !== undefined, {
+                error: "must be an ECR repository URL",
+                params: {
+                    rule: t`must be an ECR repository URL \`<12-digit account>.dkr.ecr.<region>.amazonaws.com/<name>\`; for another registry use ${ref("registry")}`,
+                },
+            })
+            .optional(),
+        registry: z
+            .strictObject({
+                server: z
+                    .string({ error: "must be a registry host such as 127.0.0.1:5000" })
+                    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { error: "must be a registry host[:port] such as 127.0.0.1:5000, without scheme or path" }),
+                repository: z.string({ error: "must be a repository path" }).regex(/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, {
                     error: "must be a lowercase repository path such as team/rust-service",
                 }),
-            username: inputString().optional(),
-            password: inputString().optional(),
-        })
-        .optional(),
-    settings: z
-        .strictObject({
-            port: int(1, 65535).optional(),
-            logLevel: z
-                .string({ error: "must be a log level or EnvFilter directive" })
-                .min(1, { error: "must not be empty: use a level such as info" })
-                .refine(isServiceLogFilter, { error: LOG_FILTER_RULE })
-                .optional(),
-            greeting: z.string({ error: "must be a string" }).optional(),
-            drainDelaySeconds: nonNegative("must be a number of seconds >= 0").optional(),
-            shutdownDeadlineSeconds: nonNegative("must be a number of seconds >= 0").optional(),
-            requestTimeoutSeconds: z.number({ error: "must be a number of seconds > 0" }).finite().positive({ error: "must be a number of seconds > 0" }).optional(),
-            bodyLimitBytes: int(1).optional(),
-            workerThreads: int(1).optional(),
-        })
-        .optional(),
-    env: stringMap.optional(),
-    secretEnv: z.record(z.string(), inputString()).optional(),
-    replicas: int(1).optional(),
-    resources: z
-        .strictObject({
-            requests: quantities('"100m" or "0.5"', '"64Mi" or "1Gi"').optional(),
-            limits: quantities('"500m" or "1"', '"128Mi" or "1Gi"').optional(),
-        })
-        .optional(),
-    autoscaling: z
-        .strictObject({
-            minReplicas: int(1),
-            maxReplicas: int(1),
-            targetCpuUtilizationPercent: int(1, 1000).optional(),
-        })
-        .optional(),
-    terminationGracePeriodSeconds: int(
-        1,
-        MAX_GRACE_PERIOD_SECONDS,
-        `must be at most ${MAX_GRACE_PERIOD_SECONDS} (an hour): a pod that takes longer to stop holds up node drains and rollouts`,
-    ).optional(),
-    servicePort: int(1, 65535).optional(),
-    rolloutTimeoutSeconds: int(1).optional(),
-    spreadWhenUnsatisfiable: z.enum(["ScheduleAnyway", "DoNotSchedule"], { error: "must be ScheduleAnyway or DoNotSchedule" }).optional(),
-    labels: stringMap.optional(),
+                username: inputString().optional(),
+                password: inputString().optional(),
+            })
+            .optional(),
+        settings: z
+            .strictObject({
+                port: int(1, 65535).optional(),
+                logLevel: z
+                    .string({ error: "must be a log level or EnvFilter directive" })
+                    .min(1, { error: "must not be empty: use a level such as info" })
+                    .refine(isServiceLogFilter, { error: LOG_FILTER_RULE })
+                    .optional(),
+                greeting: z.string({ error: "must be a string" }).optional(),
+                drainDelaySeconds: nonNegative("must be a number of seconds >= 0").optional(),
+                shutdownDeadlineSeconds: nonNegative("must be a number of seconds >= 0").optional(),
+                requestTimeoutSeconds: z
+                    .number({ error: "must be a number of seconds > 0" })
+                    .finite()
+                    .positive({ error: "must be a number of seconds > 0" })
+                    .optional(),
+                bodyLimitBytes: int(1).optional(),
+                workerThreads: int(1).optional(),
+            })
+            .optional(),
+        env: stringMap.optional(),
+        secretEnv: z.record(z.string(), inputString()).optional(),
+        replicas: int(1).optional(),
+        resources: z
+            .strictObject({
+                requests: quantities('"100m" or "0.5"', '"64Mi" or "1Gi"').optional(),
+                limits: quantities('"500m" or "1"', '"128Mi" or "1Gi"').optional(),
+            })
+            .optional(),
+        autoscaling: z
+            .strictObject({
+                minReplicas: int(1),
+                maxReplicas: int(1),
+                targetCpuUtilizationPercent: int(1, 1000).optional(),
+            })
+            .optional(),
+        terminationGracePeriodSeconds: int(
+            1,
+            MAX_GRACE_PERIOD_SECONDS,
+            `must be at most ${MAX_GRACE_PERIOD_SECONDS} (an hour): a pod that takes longer to stop holds up node drains and rollouts`,
+        ).optional(),
+        servicePort: int(1, 65535).optional(),
+        rolloutTimeoutSeconds: int(1).optional(),
+        spreadWhenUnsatisfiable: z.enum(["ScheduleAnyway", "DoNotSchedule"], { error: "must be ScheduleAnyway or DoNotSchedule" }).optional(),
+        labels: stringMap.optional(),
     });
 }
 
@@ -245,15 +254,22 @@ const DROPPED_KEY = "__proto__";
 function checkEnv(args: RustServiceArgs, ctx: Ctx): void {
     const env = asRecord(args.env) ?? {};
     const secretEnv = asRecord(args.secretEnv) ?? {};
-    for (const [field, values] of [["env", env], ["secretEnv", secretEnv]] as const) {
+    for (const [field, values] of [
+        ["env", env],
+        ["secretEnv", secretEnv],
+    ] as const) {
         for (const key of Object.keys(values)) {
             const setting = RESERVED_ENV.get(key) ?? UNREAD_ENV_NAMES.get(key);
             if (!ENV_VAR_NAME.test(key)) {
                 ctx.add(`${field}.${key}`, "is not a valid environment variable name", { fix: "use letters, digits and '_', not starting with a digit" });
             } else if (key === DROPPED_KEY) {
-                ctx.add(`${field}.${key}`, "cannot be carried: Pulumi's Node.js SDK drops a map key named __proto__ on its way to the cluster, so the variable would silently vanish", {
-                    fix: "rename it",
-                });
+                ctx.add(
+                    `${field}.${key}`,
+                    "cannot be carried: Pulumi's Node.js SDK drops a map key named __proto__ on its way to the cluster, so the variable would silently vanish",
+                    {
+                        fix: "rename it",
+                    },
+                );
             } else if (RESERVED_ENV.has(key)) {
                 ctx.add(`${field}.${key}`, t`is set by the component from ${ref(`settings.${setting}`)}`, { fix: "set that instead" });
             } else if (setting !== undefined) {
@@ -284,11 +300,15 @@ function checkSizes(args: RustServiceArgs, ctx: Ctx): void {
     // Kubernetes counts a ConfigMap's keys and values, a Secret's values only (api validation of each).
     const plain = dataBytes(asRecord(args.env) ?? {}, true);
     if (plain > MAX_OBJECT_DATA_BYTES) {
-        ctx.add("env", `holds ${plain} bytes of names and values, more than the ${limit} a ConfigMap may hold`, { fix: "move large values into a file the image carries" });
+        ctx.add("env", `holds ${plain} bytes of names and values, more than the ${limit} a ConfigMap may hold`, {
+            fix: "move large values into a file the image carries",
+        });
     }
     const secret = dataBytes(asRecord(args.secretEnv) ?? {}, false);
     if (secret > MAX_OBJECT_DATA_BYTES) {
-        ctx.add("secretEnv", `holds ${secret} bytes of values, more than the ${limit} a Secret may hold`, { fix: "keep large secrets in a secret store and pass a reference" });
+        ctx.add("secretEnv", `holds ${secret} bytes of values, more than the ${limit} a Secret may hold`, {
+            fix: "keep large secrets in a secret store and pass a reference",
+        });
     }
 }
 
@@ -313,7 +333,9 @@ function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
         ];
         for (const [field, repo] of named) {
             if (repo !== undefined && repo !== imageRepo) {
-                ctx.add(field, t`names the repository ${repo}, but the prebuilt ${ref("image")} is in ${imageRepo}`, { fix: t`push the image there, or remove ${ref(field)}` });
+                ctx.add(field, t`names the repository ${repo}, but the prebuilt ${ref("image")} is in ${imageRepo}`, {
+                    fix: t`push the image there, or remove ${ref(field)}`,
+                });
             }
         }
         return;
@@ -322,9 +344,13 @@ function checkImageSource(args: RustServiceArgs, ctx: Ctx): void {
         ctx.add("registry", t`and ${ref("existingRepositoryUrl")} are mutually exclusive`, { fix: "choose one registry mode" });
     }
     if (args.repository !== undefined && (args.existingRepositoryUrl !== undefined || args.registry !== undefined)) {
-        ctx.add("repository", t`configures the ECR repository the component creates, which it does not with ${ref("existingRepositoryUrl")} or ${ref("registry")}`, {
-            fix: "remove it",
-        });
+        ctx.add(
+            "repository",
+            t`configures the ECR repository the component creates, which it does not with ${ref("existingRepositoryUrl")} or ${ref("registry")}`,
+            {
+                fix: "remove it",
+            },
+        );
     }
     if (registry && (registry.username === undefined) !== (registry.password === undefined)) {
         ctx.add("registry", "needs both `username` and `password`, or neither for a registry without authentication");
@@ -350,7 +376,9 @@ function checkBuild(build: Record<string, unknown> | undefined, ctx: Ctx): void 
     }
     for (const key of Object.keys(asRecord(build.args) ?? {})) {
         if (SECRET_LIKE_NAME.test(key)) {
-            ctx.add(`build.args.${key}`, "looks like a secret, and build args are stored in the image history", { fix: t`pass it at run time through ${ref("secretEnv")}` });
+            ctx.add(`build.args.${key}`, "looks like a secret, and build args are stored in the image history", {
+                fix: t`pass it at run time through ${ref("secretEnv")}`,
+            });
         }
     }
 }
@@ -373,15 +401,25 @@ function checkResources(args: RustServiceArgs, ctx: Ctx): void {
         const limit = typeof limits[kind] === "string" ? limits[kind] : DEFAULT_RESOURCES.limits[kind];
         const [requested, limited] = [parseQuantity(request), parseQuantity(limit)];
         if (requested !== undefined && limited !== undefined && limited < requested) {
-            ctx.add(`resources.limits.${kind}`, `must be >= the request (${request})`, { fix: "raise the limit or lower the request", got: JSON.stringify(limit) });
+            ctx.add(`resources.limits.${kind}`, `must be >= the request (${request})`, {
+                fix: "raise the limit or lower the request",
+                got: JSON.stringify(limit),
+            });
         }
     }
 }
 
 function checkAutoscaling(args: RustServiceArgs, ctx: Ctx): void {
     const scaling = asRecord(args.autoscaling);
-    if (scaling && Number.isInteger(scaling.minReplicas) && Number.isInteger(scaling.maxReplicas) && Number(scaling.minReplicas) > Number(scaling.maxReplicas)) {
-        ctx.add("autoscaling.minReplicas", t`must be <= ${ref("autoscaling.maxReplicas")} (${String(scaling.maxReplicas)})`, { got: String(scaling.minReplicas) });
+    if (
+        scaling &&
+        Number.isInteger(scaling.minReplicas) &&
+        Number.isInteger(scaling.maxReplicas) &&
+        Number(scaling.minReplicas) > Number(scaling.maxReplicas)
+    ) {
+        ctx.add("autoscaling.minReplicas", t`must be <= ${ref("autoscaling.maxReplicas")} (${String(scaling.maxReplicas)})`, {
+            got: String(scaling.minReplicas),
+        });
     }
 }
 
@@ -436,7 +474,9 @@ function checkLabels(args: RustServiceArgs, ctx: Ctx): void {
         } else if (!LABEL_KEY.test(key) || key.split("/").pop()!.length > 63) {
             ctx.add(`labels.${key}`, "is not a valid label key", { fix: "use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_', '.'" });
         } else if (typeof value === "string" && (value.length > 63 || !LABEL_VALUE.test(value))) {
-            ctx.add(`labels.${key}`, "must be a label value: up to 63 letters, digits, '-', '_', '.', starting and ending alphanumeric", { got: JSON.stringify(value) });
+            ctx.add(`labels.${key}`, "must be a label value: up to 63 letters, digits, '-', '_', '.', starting and ending alphanumeric", {
+                got: JSON.stringify(value),
+            });
         }
     }
 }
@@ -467,7 +507,10 @@ export function rustServiceArgsProblems(name: string, args: RustServiceArgs): Ar
     const parsed = argsSchema().safeParse(args === undefined ? {} : args, {
         reportInput: true,
         // Only for fields whose schema says nothing itself (records and objects).
-        error: (issue) => (issue.code === "invalid_type" ? `must be ${issue.expected === "object" || issue.expected === "record" ? "an object" : `a ${issue.expected}`}` : undefined),
+        error: (issue) =>
+            issue.code === "invalid_type"
+                ? `must be ${issue.expected === "object" || issue.expected === "record" ? "an object" : `a ${issue.expected}`}`
+                : undefined,
     });
     if (!parsed.success) {
         for (const issue of parsed.error.issues) {

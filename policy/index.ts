@@ -7,7 +7,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./policies";
 
 new PolicyPack("rust-service", {
-    description: "Pod Security Standards (restricted), workload reliability, secret handling, Service wiring and ECR controls for stacks that run rust-service.",
+    description:
+        "Pod Security Standards (restricted), workload reliability, secret handling, Service wiring and ECR controls for stacks that run rust-service.",
     enforcementLevel: "mandatory",
     policies,
 });

@@ -97,7 +97,9 @@ async function main(): Promise<number> {
         console.log(`${r.level.padEnd(9)} ${r.rule} [${r.resource}] ${r.message}`);
     }
     const mandatory = reports.filter((r) => r.level === "mandatory").length;
-    console.log(`policy check of stack ${values.stack}: ${mandatory} mandatory and ${reports.length - mandatory} advisory violation(s) in ${checkedSummary(resources)}`);
+    console.log(
+        `policy check of stack ${values.stack}: ${mandatory} mandatory and ${reports.length - mandatory} advisory violation(s) in ${checkedSummary(resources)}`,
+    );
     return mandatory > 0 ? 1 : 0;
 }
 

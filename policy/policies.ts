@@ -107,9 +107,7 @@ function runResourceRule(rule: ResourceRule, args: ResourceValidationArgs, repor
 /** A CrossGuard resource policy for a rule: `validateResourceOfType` for each of its resource classes. */
 export function resourcePolicy(rule: ResourceRule): ResourceValidationPolicy {
     const classes = rule.types.map(classFor);
-    const validations = classes.map((resourceClass) =>
-        validateResourceOfType(resourceClass, (_props, args, report) => runResourceRule(rule, args, report)),
-    );
+    const validations = classes.map((resourceClass) => validateResourceOfType(resourceClass, (_props, args, report) => runResourceRule(rule, args, report)));
     // One dispatcher for several classes, so the engine records the policy as applicable or not
     // once per resource rather than once per class.
     const validateResource: ResourceValidation =

@@ -10,33 +10,32 @@
 import { parseArgs } from "util";
 import { diffPlans, renderMarkdown, renderText } from "./plan/diff";
 
-const USAGE =
-  "usage: npm run plan:diff -- OLD_PLAN_DIR NEW_PLAN_DIR [--markdown [--title TEXT]] [--missing-as-empty] [--exit-code]";
+const USAGE = "usage: npm run plan:diff -- OLD_PLAN_DIR NEW_PLAN_DIR [--markdown [--title TEXT]] [--missing-as-empty] [--exit-code]";
 
 function main(): number {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      markdown: { type: "boolean", default: false },
-      title: { type: "string", default: "Plan" },
-      "missing-as-empty": { type: "boolean", default: false },
-      "exit-code": { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 2) throw new Error(`expected two plan directories, got ${positionals.length}\n${USAGE}`);
-  const changes = diffPlans(positionals[0], positionals[1], values["missing-as-empty"]);
-  process.stdout.write(values.markdown ? renderMarkdown(changes, values.title ?? "Plan") : renderText(changes));
-  return values["exit-code"] && changes.length > 0 ? 1 : 0;
+    const { values, positionals } = parseArgs({
+        allowPositionals: true,
+        options: {
+            markdown: { type: "boolean", default: false },
+            title: { type: "string", default: "Plan" },
+            "missing-as-empty": { type: "boolean", default: false },
+            "exit-code": { type: "boolean", default: false },
+            help: { type: "boolean", default: false },
+        },
+    });
+    if (values.help) {
+        console.log(USAGE);
+        return 0;
+    }
+    if (positionals.length !== 2) throw new Error(`expected two plan directories, got ${positionals.length}\n${USAGE}`);
+    const changes = diffPlans(positionals[0], positionals[1], values["missing-as-empty"]);
+    process.stdout.write(values.markdown ? renderMarkdown(changes, values.title ?? "Plan") : renderText(changes));
+    return values["exit-code"] && changes.length > 0 ? 1 : 0;
 }
 
 try {
-  process.exitCode = main();
+    process.exitCode = main();
 } catch (err) {
-  console.error(`plan:diff failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 2;
+    console.error(`plan:diff failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 2;
 }

@@ -127,7 +127,11 @@ describe("providers", () => {
         const cluster = new k8s.Provider("cluster", { context: "kind-test" });
         const eu = new aws.Provider("eu", { region: "eu-west-1" });
         const recorder = constructionRecorder();
-        new RustService("api", { build: { context }, env: { A: "1" } }, { providers: { aws: eu, kubernetes: cluster }, transformations: [recorder.transformation] });
+        new RustService(
+            "api",
+            { build: { context }, env: { A: "1" } },
+            { providers: { aws: eu, kubernetes: cluster }, transformations: [recorder.transformation] },
+        );
         await settled(mocks, recorder.constructed);
         const [clusterRef, euRef] = [`${await valueOf(cluster.urn)}::${await valueOf(cluster.id)}`, `${await valueOf(eu.urn)}::${await valueOf(eu.id)}`];
         const k8sChildren = mocks.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));

@@ -5,7 +5,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { DEFAULTS, DEFAULT_RESOURCES, resolveBuildPaths, resolveResources } from "../components/args";
 import { DEFAULT_SETTINGS, resolveSettings } from "../components/settings";
-import { CONFIG_KEYS, PROJECT, STACK_FILE_ENV, StackConfig, StackConfigError, configKeyForArg, loadStackConfig, parseStackConfig, ParseOptions } from "../config";
+import {
+    CONFIG_KEYS,
+    PROJECT,
+    STACK_FILE_ENV,
+    StackConfig,
+    StackConfigError,
+    configKeyForArg,
+    loadStackConfig,
+    parseStackConfig,
+    ParseOptions,
+} from "../config";
 import { ENCRYPTED_NOT_SECRET } from "../stackFile";
 import { RecordingMocks, isWrappedSecret, unwrapSecrets } from "./mocks";
 
@@ -30,7 +40,10 @@ function projectKeys(stackFile: { config: Record<string, unknown> }): Record<str
 
 /** Pulumi.yaml's defaults as the CLI passes them for the keys a stack does not set (`%v` of each; JSON for lists). */
 const engineDefaults: Record<string, string> = Object.fromEntries(
-    Object.entries(project.config as Record<string, { default: unknown }>).map(([key, spec]) => [key, Array.isArray(spec.default) ? JSON.stringify(spec.default) : String(spec.default)]),
+    Object.entries(project.config as Record<string, { default: unknown }>).map(([key, spec]) => [
+        key,
+        Array.isArray(spec.default) ? JSON.stringify(spec.default) : String(spec.default),
+    ]),
 );
 
 /** The default the component gives an arg (the service's own for `settings`), by the arg's path; undefined if none. */
@@ -78,7 +91,9 @@ describe("Pulumi.yaml", () => {
     });
 
     it("gives every key a description and a default of its type (a key without one would be required)", () => {
-        for (const [key, spec] of Object.entries(project.config as Record<string, { type: string; default: unknown; description: string; items?: { type: string } }>)) {
+        for (const [key, spec] of Object.entries(
+            project.config as Record<string, { type: string; default: unknown; description: string; items?: { type: string } }>,
+        )) {
             expect([key, typeof spec.description]).toEqual([key, "string"]);
             const expectedType = { string: "string", integer: "number", boolean: "boolean", array: "object" }[spec.type];
             expect([key, typeof spec.default]).toEqual([key, expectedType]);
@@ -103,7 +118,11 @@ describe("Pulumi.yaml", () => {
                 continue;
             }
             const owner = spec.arg.startsWith("settings.") ? "service" : "component";
-            expect([key, declared[key].default, declared[key].description]).toEqual([key, "", expect.stringContaining(`Empty = the ${owner}'s default, ${String(value)}.`)]);
+            expect([key, declared[key].default, declared[key].description]).toEqual([
+                key,
+                "",
+                expect.stringContaining(`Empty = the ${owner}'s default, ${String(value)}.`),
+            ]);
         }
     });
 
@@ -195,8 +214,16 @@ describe("parseStackConfig", () => {
         expect(args.autoscaling!.targetCpuUtilizationPercent ?? DEFAULTS.targetCpuUtilizationPercent).toBe(70);
     });
 
-    it("parses the integers and true/false of string keys, leaving \"\" to the component", () => {
-        const { args } = parseStackConfig({ replicas: "", servicePort: "8080", drainDelaySeconds: "0", scanOnPush: "false", forceDelete: "", autoscaling: "true", autoscalingCpuUtilization: "85" });
+    it('parses the integers and true/false of string keys, leaving "" to the component', () => {
+        const { args } = parseStackConfig({
+            replicas: "",
+            servicePort: "8080",
+            drainDelaySeconds: "0",
+            scanOnPush: "false",
+            forceDelete: "",
+            autoscaling: "true",
+            autoscalingCpuUtilization: "85",
+        });
         expect(args.replicas).toBeUndefined();
         expect(args.servicePort).toBe(8080);
         expect(args.settings).toEqual({ drainDelaySeconds: 0 });
@@ -217,7 +244,13 @@ describe("parseStackConfig", () => {
 
     it("wraps secret env values and the registry password as Pulumi secrets", async () => {
         const { args } = parseStackConfig(
-            { secretEnv: '["APP_TOKEN=s3cr3t"]', registryServer: "127.0.0.1:5000", registryRepository: "rust-service", registryUsername: "ci", registryPassword: "pw" },
+            {
+                secretEnv: '["APP_TOKEN=s3cr3t"]',
+                registryServer: "127.0.0.1:5000",
+                registryRepository: "rust-service",
+                registryUsername: "ci",
+                registryPassword: "pw",
+            },
             { secretKeys: new Set([`${PROJECT}:secretEnv`, `${PROJECT}:registryPassword`]) },
         );
         expect(Object.keys(args.secretEnv!)).toEqual(["APP_TOKEN"]);
@@ -248,35 +281,119 @@ describe("parseStackConfig", () => {
         ["env that is not a list", { env: '{"A":"1"}' }, "`rust-service:env` must be a list of strings"],
         ["an env entry without '='", { env: '["APP_MODE"]' }, "`rust-service:env` entry 0 must have the form NAME=value"],
         ["an invalid env name", { env: '["APP-MODE=x"]' }, "`rust-service:env` entry `APP-MODE` is not a valid environment variable name"],
-        ["a name in env and secretEnv", { env: '["APP_TOKEN=a"]', secretEnv: '["APP_TOKEN=b"]' }, "`rust-service:secretEnv` entry 0 is also in `rust-service:env`"],
-        ["a settings-owned env name", { env: '["PORT=1"]' }, "`rust-service:env` entry `PORT` is set by the component from `rust-service:port`: set that instead"],
+        [
+            "a name in env and secretEnv",
+            { env: '["APP_TOKEN=a"]', secretEnv: '["APP_TOKEN=b"]' },
+            "`rust-service:secretEnv` entry 0 is also in `rust-service:env`",
+        ],
+        [
+            "a settings-owned env name",
+            { env: '["PORT=1"]' },
+            "`rust-service:env` entry `PORT` is set by the component from `rust-service:port`: set that instead",
+        ],
         ["a bad memory limit", { memoryLimit: "1GB" }, "`rust-service:memoryLimit` must be a positive Kubernetes quantity"],
         ["a limit below the request", { cpuRequest: "2", cpuLimit: "1" }, "`rust-service:cpuLimit` must be >= the request (2)"],
         ["a zero rollout timeout", { rolloutTimeoutSeconds: "0" }, "`rust-service:rolloutTimeoutSeconds` must be an integer >= 1, got 0"],
-        ["a grace period shorter than the drain", { terminationGracePeriodSeconds: "10" }, "`rust-service:terminationGracePeriodSeconds` must be longer than `rust-service:drainDelaySeconds` + `rust-service:shutdownDeadlineSeconds` (25s)"],
-        ["autoscaling min above max", { autoscaling: "true", autoscalingMinReplicas: "6", autoscalingMaxReplicas: "3" }, "`rust-service:autoscalingMinReplicas` must be <= `rust-service:autoscalingMaxReplicas` (3), got 6"],
-        ["an existing repository and a registry", { existingRepositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api", registryServer: "127.0.0.1:5000", registryRepository: "api" }, "`rust-service:registryServer` and `rust-service:existingRepositoryUrl` are mutually exclusive"],
-        ["an ECR setting with another registry", { registryServer: "127.0.0.1:5000", registryRepository: "api", forceDelete: "true" }, "configures the ECR repository the component creates"],
-        ["repository tags with an existing repository", { existingRepositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api", repositoryTags: '["team=x"]' }, "configures the ECR repository the component creates"],
-        ["a build setting with a prebuilt image", { image: `ghcr.io/acme/api@sha256:${digest}`, platform: "linux/arm64" }, "`rust-service:image` and `rust-service:buildContext` are mutually exclusive"],
+        [
+            "a grace period shorter than the drain",
+            { terminationGracePeriodSeconds: "10" },
+            "`rust-service:terminationGracePeriodSeconds` must be longer than `rust-service:drainDelaySeconds` + `rust-service:shutdownDeadlineSeconds` (25s)",
+        ],
+        [
+            "autoscaling min above max",
+            { autoscaling: "true", autoscalingMinReplicas: "6", autoscalingMaxReplicas: "3" },
+            "`rust-service:autoscalingMinReplicas` must be <= `rust-service:autoscalingMaxReplicas` (3), got 6",
+        ],
+        [
+            "an existing repository and a registry",
+            { existingRepositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api", registryServer: "127.0.0.1:5000", registryRepository: "api" },
+            "`rust-service:registryServer` and `rust-service:existingRepositoryUrl` are mutually exclusive",
+        ],
+        [
+            "an ECR setting with another registry",
+            { registryServer: "127.0.0.1:5000", registryRepository: "api", forceDelete: "true" },
+            "configures the ECR repository the component creates",
+        ],
+        [
+            "repository tags with an existing repository",
+            { existingRepositoryUrl: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api", repositoryTags: '["team=x"]' },
+            "configures the ECR repository the component creates",
+        ],
+        [
+            "a build setting with a prebuilt image",
+            { image: `ghcr.io/acme/api@sha256:${digest}`, platform: "linux/arm64" },
+            "`rust-service:image` and `rust-service:buildContext` are mutually exclusive",
+        ],
         ["an unpinned image", { image: "ghcr.io/acme/api:latest" }, "`rust-service:image` must be pinned by digest"],
         ["an instance name with capitals", { instanceName: "RustService" }, "`rust-service:instanceName` must be a DNS-1035 label"],
         ["a misspelt key", { replica: "3" }, "`rust-service:replica` is not a setting of this program"],
-        ["registry credentials without a registry", { registryUsername: "ci" }, '`rust-service:registryServer` must be a registry host[:port] such as 127.0.0.1:5000, without scheme or path, got ""'],
-        ["a misspelt key, offering the nearest valid one", { namepsace: "x" }, "`rust-service:namepsace` is not a setting of this program: did you mean `rust-service:namespace`?"],
+        [
+            "registry credentials without a registry",
+            { registryUsername: "ci" },
+            '`rust-service:registryServer` must be a registry host[:port] such as 127.0.0.1:5000, without scheme or path, got ""',
+        ],
+        [
+            "a misspelt key, offering the nearest valid one",
+            { namepsace: "x" },
+            "`rust-service:namepsace` is not a setting of this program: did you mean `rust-service:namespace`?",
+        ],
         ["a key named like a member of Object.prototype", { constructor: "x" }, "`rust-service:constructor` is not a setting of this program"],
-        ["__proto__ as an env name", { env: '["__proto__=x"]' }, "`rust-service:env` entry `__proto__` cannot be carried: Pulumi's Node.js SDK drops a map key named __proto__"],
-        ["the runtime's worker count set through env", { env: '["TOKIO_WORKER_THREADS=4"]' }, "`rust-service:env` entry `TOKIO_WORKER_THREADS` is set by the component from `rust-service:workerThreads`: set that instead"],
-        ["RUST_LOG, which the service does not read", { env: '["RUST_LOG=debug"]' }, "`rust-service:env` entry `RUST_LOG` is not read by the service: set `rust-service:logLevel` instead"],
-        ["a settings-owned name in secretEnv, by index", { secretEnv: '["APP_A=1","PORT=1"]' }, "`rust-service:secretEnv` entry 1 is set by the component from `rust-service:port`: set that instead"],
-        ["a repeated secret env name, by index", { secretEnv: '["APP_A=1","APP_A=2"]' }, "`rust-service:secretEnv` entry 1 repeats the name of entry 0: keep one"],
-        ["a replica count beyond int32", { replicas: "2147483648" }, "`rust-service:replicas` must be at most 2147483647, the largest value a Kubernetes integer field holds, got 2147483648"],
-        ["a memory limit in millibytes", { memoryLimit: "128m" }, "`rust-service:memoryLimit` is in thousandths of a byte (the suffix m is milli, not mega): write mebibytes as Mi, e.g. 128Mi"],
+        [
+            "__proto__ as an env name",
+            { env: '["__proto__=x"]' },
+            "`rust-service:env` entry `__proto__` cannot be carried: Pulumi's Node.js SDK drops a map key named __proto__",
+        ],
+        [
+            "the runtime's worker count set through env",
+            { env: '["TOKIO_WORKER_THREADS=4"]' },
+            "`rust-service:env` entry `TOKIO_WORKER_THREADS` is set by the component from `rust-service:workerThreads`: set that instead",
+        ],
+        [
+            "RUST_LOG, which the service does not read",
+            { env: '["RUST_LOG=debug"]' },
+            "`rust-service:env` entry `RUST_LOG` is not read by the service: set `rust-service:logLevel` instead",
+        ],
+        [
+            "a settings-owned name in secretEnv, by index",
+            { secretEnv: '["APP_A=1","PORT=1"]' },
+            "`rust-service:secretEnv` entry 1 is set by the component from `rust-service:port`: set that instead",
+        ],
+        [
+            "a repeated secret env name, by index",
+            { secretEnv: '["APP_A=1","APP_A=2"]' },
+            "`rust-service:secretEnv` entry 1 repeats the name of entry 0: keep one",
+        ],
+        [
+            "a replica count beyond int32",
+            { replicas: "2147483648" },
+            "`rust-service:replicas` must be at most 2147483647, the largest value a Kubernetes integer field holds, got 2147483648",
+        ],
+        [
+            "a memory limit in millibytes",
+            { memoryLimit: "128m" },
+            "`rust-service:memoryLimit` is in thousandths of a byte (the suffix m is milli, not mega): write mebibytes as Mi, e.g. 128Mi",
+        ],
         ["a CPU request below 1m", { cpuRequest: "0.1m" }, "`rust-service:cpuRequest` is below 1m, the smallest CPU amount Kubernetes schedules"],
-        ["a drain that makes pods take over an hour to stop", { drainDelaySeconds: "4000" }, "`rust-service:drainDelaySeconds` makes `rust-service:drainDelaySeconds` + `rust-service:shutdownDeadlineSeconds` 4020s, so pods would take over an hour"],
-        ["a grace period over an hour", { terminationGracePeriodSeconds: "7200" }, "`rust-service:terminationGracePeriodSeconds` must be at most 3600 (an hour)"],
-        ["a namespace of the cluster's own", { namespace: "kube-system", createNamespace: "false" }, "`rust-service:namespace` is kube-system, which belongs to the cluster's own components: choose a namespace of your own"],
-        ["plain env over the ConfigMap size limit", { env: JSON.stringify([`BIG=${"x".repeat(1024 * 1024)}`]) }, "`rust-service:env` holds 1048579 bytes of names and values, more than the 1048576 bytes (1 MiB) a ConfigMap may hold"],
+        [
+            "a drain that makes pods take over an hour to stop",
+            { drainDelaySeconds: "4000" },
+            "`rust-service:drainDelaySeconds` makes `rust-service:drainDelaySeconds` + `rust-service:shutdownDeadlineSeconds` 4020s, so pods would take over an hour",
+        ],
+        [
+            "a grace period over an hour",
+            { terminationGracePeriodSeconds: "7200" },
+            "`rust-service:terminationGracePeriodSeconds` must be at most 3600 (an hour)",
+        ],
+        [
+            "a namespace of the cluster's own",
+            { namespace: "kube-system", createNamespace: "false" },
+            "`rust-service:namespace` is kube-system, which belongs to the cluster's own components: choose a namespace of your own",
+        ],
+        [
+            "plain env over the ConfigMap size limit",
+            { env: JSON.stringify([`BIG=${"x".repeat(1024 * 1024)}`]) },
+            "`rust-service:env` holds 1048579 bytes of names and values, more than the 1048576 bytes (1 MiB) a ConfigMap may hold",
+        ],
     ])("rejects %s", (_description, raw, expected) => {
         expect(problemsOf(raw).join("\n")).toContain(expected);
     });
@@ -287,7 +404,16 @@ describe("parseStackConfig", () => {
     });
 
     it("rejects secrets stored in plain text and never echoes them", () => {
-        const problems = problemsOf({ secretEnv: '["APP_TOKEN=plain-sentinel-77"]', registryServer: "127.0.0.1:5000", registryRepository: "api", registryUsername: "ci", registryPassword: "plain-sentinel-77" }, new Set());
+        const problems = problemsOf(
+            {
+                secretEnv: '["APP_TOKEN=plain-sentinel-77"]',
+                registryServer: "127.0.0.1:5000",
+                registryRepository: "api",
+                registryUsername: "ci",
+                registryPassword: "plain-sentinel-77",
+            },
+            new Set(),
+        );
         expect(problems).toEqual([
             "`rust-service:registryPassword` holds a secret in plain text: set it again with `pulumi config set --secret`",
             "`rust-service:secretEnv` holds a secret in plain text: set it again with `pulumi config set --secret`",
@@ -319,11 +445,18 @@ describe("parseStackConfig", () => {
 
     it("keeps env names that are members of Object.prototype as plain names", () => {
         const { env } = parseStackConfig({ env: '["constructor=a","toString=b","valueOf=c"]' }).args;
-        expect(Object.entries(env!)).toEqual([["constructor", "a"], ["toString", "b"], ["valueOf", "c"]]);
+        expect(Object.entries(env!)).toEqual([
+            ["constructor", "a"],
+            ["toString", "b"],
+            ["valueOf", "c"],
+        ]);
     });
 
     it("refuses encrypted values on keys that are not secret, checking the rest with their defaults and showing neither", () => {
-        const problems = problemsOf({ replicas: "encrypted-sentinel-1", greeting: "encrypted-sentinel-2" }, new Set([`${PROJECT}:replicas`, `${PROJECT}:greeting`]));
+        const problems = problemsOf(
+            { replicas: "encrypted-sentinel-1", greeting: "encrypted-sentinel-2" },
+            new Set([`${PROJECT}:replicas`, `${PROJECT}:greeting`]),
+        );
         expect(problems).toEqual([`\`${PROJECT}:replicas\` ${ENCRYPTED_NOT_SECRET}`, `\`${PROJECT}:greeting\` ${ENCRYPTED_NOT_SECRET}`]);
     });
 
@@ -335,7 +468,9 @@ describe("parseStackConfig", () => {
     });
 
     it("reports the stack file's problems first, and a key they name not again", () => {
-        const lint = [{ file: "Pulumi.dev.yaml", line: 4, key: `${PROJECT}:replica`, message: "is not a setting of this program: did you mean `rust-service:replicas`?" }];
+        const lint = [
+            { file: "Pulumi.dev.yaml", line: 4, key: `${PROJECT}:replica`, message: "is not a setting of this program: did you mean `rust-service:replicas`?" },
+        ];
         expect(problemsOf({ replica: "3", replicas: "0" }, undefined, { lint })).toEqual([
             "Pulumi.dev.yaml:4: `rust-service:replica` is not a setting of this program: did you mean `rust-service:replicas`?",
             "`rust-service:replicas` must be an integer >= 1, got 0",
@@ -343,7 +478,15 @@ describe("parseStackConfig", () => {
     });
 
     it("checks everything else with the default of a key whose value the stack file cannot give", () => {
-        const lint = [{ file: "Pulumi.dev.yaml", line: 2, key: `${PROJECT}:replicas`, unusable: true, message: "is a list, but it takes an integer: give a single value" }];
+        const lint = [
+            {
+                file: "Pulumi.dev.yaml",
+                line: 2,
+                key: `${PROJECT}:replicas`,
+                unusable: true,
+                message: "is a list, but it takes an integer: give a single value",
+            },
+        ];
         expect(problemsOf({ replicas: "[3]", terminationGracePeriodSeconds: "10" }, undefined, { lint })).toEqual([
             "Pulumi.dev.yaml:2: `rust-service:replicas` is a list, but it takes an integer: give a single value",
             expect.stringContaining("`rust-service:terminationGracePeriodSeconds` must be longer than"),
@@ -377,11 +520,27 @@ describe("one declaration per key", () => {
     });
 
     it.each<[string, Record<string, unknown>, string]>([
-        ["a buildOnPreview that is not auto/true/false", { buildOnPreview: "yes" }, '`rust-service:buildOnPreview` must be one of auto, true, false, got "yes"'],
-        ["a log filter the service refuses at start-up", { logLevel: "verbose" }, '`rust-service:logLevel` must be a level (trace, debug, info, warn, error, off) or comma-separated `target=level` directives such as `info,rust_service=debug` (no spaces, span or field filters), got "verbose"'],
+        [
+            "a buildOnPreview that is not auto/true/false",
+            { buildOnPreview: "yes" },
+            '`rust-service:buildOnPreview` must be one of auto, true, false, got "yes"',
+        ],
+        [
+            "a log filter the service refuses at start-up",
+            { logLevel: "verbose" },
+            '`rust-service:logLevel` must be a level (trace, debug, info, warn, error, off) or comma-separated `target=level` directives such as `info,rust_service=debug` (no spaces, span or field filters), got "verbose"',
+        ],
         ["a KMS key that is not an ARN", { kmsKeyArn: "my-key" }, "`rust-service:kmsKeyArn` must be a KMS key ARN"],
-        ["an ECR setting with another registry, naming the key that was set", { registryServer: "127.0.0.1:5000", registryRepository: "api", forceDelete: "true" }, "`rust-service:forceDelete` configures the ECR repository the component creates, which it does not with `rust-service:existingRepositoryUrl` or `rust-service:registryServer`: remove it"],
-        ["a registry URL for ECR, pointing at the generic registry keys", { existingRepositoryUrl: "ghcr.io/acme/api" }, "for another registry use `rust-service:registryServer`"],
+        [
+            "an ECR setting with another registry, naming the key that was set",
+            { registryServer: "127.0.0.1:5000", registryRepository: "api", forceDelete: "true" },
+            "`rust-service:forceDelete` configures the ECR repository the component creates, which it does not with `rust-service:existingRepositoryUrl` or `rust-service:registryServer`: remove it",
+        ],
+        [
+            "a registry URL for ECR, pointing at the generic registry keys",
+            { existingRepositoryUrl: "ghcr.io/acme/api" },
+            "for another registry use `rust-service:registryServer`",
+        ],
     ])("rejects %s", (_description, raw, expected) => {
         expect(problemsOf(raw).join("\n")).toContain(expected);
     });
@@ -397,8 +556,12 @@ describe("one declaration per key", () => {
     });
 
     it("reports a build or ECR key that a stack sets in a mode where it does nothing, even to the component's default", () => {
-        expect(problemsOf({ image: `ghcr.io/acme/api@sha256:${digest}`, platform: "linux/amd64" }).join("\n")).toContain("`rust-service:image` and `rust-service:buildContext` are mutually exclusive");
-        expect(problemsOf({ registryServer: "127.0.0.1:5000", registryRepository: "api", scanOnPush: "true" }).join("\n")).toContain("`rust-service:scanOnPush` configures the ECR repository the component creates");
+        expect(problemsOf({ image: `ghcr.io/acme/api@sha256:${digest}`, platform: "linux/amd64" }).join("\n")).toContain(
+            "`rust-service:image` and `rust-service:buildContext` are mutually exclusive",
+        );
+        expect(problemsOf({ registryServer: "127.0.0.1:5000", registryRepository: "api", scanOnPush: "true" }).join("\n")).toContain(
+            "`rust-service:scanOnPush` configures the ECR repository the component creates",
+        );
     });
 });
 
@@ -455,7 +618,12 @@ describe("loadStackConfig", () => {
     }
 
     it("reads this project's keys from the stack config and accepts the providers' keys", () => {
-        const { name, args } = load({ "rust-service:replicas": "5", "rust-service:instanceName": "api", "aws:region": "eu-west-1", "kubernetes:context": "kind" });
+        const { name, args } = load({
+            "rust-service:replicas": "5",
+            "rust-service:instanceName": "api",
+            "aws:region": "eu-west-1",
+            "kubernetes:context": "kind",
+        });
         expect(name).toBe("api");
         expect(args.replicas).toBe(5);
     });
@@ -503,7 +671,9 @@ describe("loadStackConfig", () => {
         pulumi.runtime.setMocks(new RecordingMocks(), PROJECT, "lint-test");
         process.chdir(dir);
         try {
-            expect(() => load({ "rust-service:replicas": '["3"]' })).toThrow("Pulumi.lint-test.yaml:2: `rust-service:replicas` is a list, but it takes an integer");
+            expect(() => load({ "rust-service:replicas": '["3"]' })).toThrow(
+                "Pulumi.lint-test.yaml:2: `rust-service:replicas` is a list, but it takes an integer",
+            );
         } finally {
             process.chdir(cwd);
         }
@@ -534,48 +704,61 @@ describe("the program (index.ts) on the dev stack", () => {
         return { mocks, program };
     }
 
-    it("previews with unknown provider outputs without hanging", async () => {
-        const { mocks, program } = runProgram(true);
-        // `isKnown` is internal to Output (no public API tells a preview unknown apart).
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        expect(await (program.imageRef as any).isKnown).toBe(false);
-        expect(await new Promise((resolve) => program.namespace.apply(resolve))).toBe("rust-service-dev");
-        await settledCount(mocks, 11);
-        expect(pulumi.isUnknown((mocks.get("kubernetes:apps/v1:Deployment").inputs as { spec: { template: { spec: { containers: { image: unknown }[] } } } }).spec.template.spec.containers[0].image)).toBe(true);
-    }, LOAD_TIMEOUT_MS);
+    it(
+        "previews with unknown provider outputs without hanging",
+        async () => {
+            const { mocks, program } = runProgram(true);
+            // `isKnown` is internal to Output (no public API tells a preview unknown apart).
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any
+            expect(await (program.imageRef as any).isKnown).toBe(false);
+            expect(await new Promise((resolve) => program.namespace.apply(resolve))).toBe("rust-service-dev");
+            await settledCount(mocks, 11);
+            expect(
+                pulumi.isUnknown(
+                    (mocks.get("kubernetes:apps/v1:Deployment").inputs as { spec: { template: { spec: { containers: { image: unknown }[] } } } }).spec.template
+                        .spec.containers[0].image,
+                ),
+            ).toBe(true);
+        },
+        LOAD_TIMEOUT_MS,
+    );
 
-    it("registers the service under one RustService and exports its outputs", async () => {
-        const { mocks, program } = runProgram(false);
-        const outputs = Object.fromEntries(
-            await Promise.all(Object.entries(program).map(async ([key, output]) => [key, await new Promise((resolve) => output.apply(resolve))])),
-        );
-        const listed = mocks.resources.filter((r) => !r.type.startsWith("pulumi:providers:")).map((r) => `${r.type}::${r.name}`);
-        expect(listed.sort()).toEqual(
-            [
-                "rust-service:index:RustService::rust-service",
-                "aws:ecr/repository:Repository::rust-service",
-                "aws:ecr/lifecyclePolicy:LifecyclePolicy::rust-service",
-                "docker:index/image:Image::rust-service",
-                "kubernetes:core/v1:Namespace::rust-service",
-                "kubernetes:core/v1:ServiceAccount::rust-service",
-                "kubernetes:core/v1:ConfigMap::rust-service-env",
-                "kubernetes:core/v1:Secret::rust-service-secret-env",
-                "kubernetes:apps/v1:Deployment::rust-service",
-                "kubernetes:core/v1:Service::rust-service",
-                "kubernetes:policy/v1:PodDisruptionBudget::rust-service",
-            ].sort(),
-        );
-        expect(Object.keys(outputs).sort()).toEqual(["deploymentName", "imageRef", "namespace", "repositoryUrl", "serviceName", "url"]);
-        expect(outputs.namespace).toBe("rust-service-dev");
-        expect(outputs.imageRef).toMatch(/@sha256:[a-f0-9]{64}$/);
-        expect(outputs.url).toBe(`http://${outputs.serviceName}.rust-service-dev.svc.cluster.local:80`);
-        const deployment = unwrapSecrets(mocks.get("kubernetes:apps/v1:Deployment").inputs) as { spec: { replicas: number } };
-        expect(deployment.spec.replicas).toBe(3);
-        expect(isWrappedSecret(mocks.get("kubernetes:core/v1:Secret").inputs.stringData)).toBe(true);
-        for (const r of mocks.resources.filter((x) => x.type !== "kubernetes:core/v1:Secret")) {
-            expect(JSON.stringify(r.inputs)).not.toContain("dev-sentinel-42");
-        }
-    }, LOAD_TIMEOUT_MS);
+    it(
+        "registers the service under one RustService and exports its outputs",
+        async () => {
+            const { mocks, program } = runProgram(false);
+            const outputs = Object.fromEntries(
+                await Promise.all(Object.entries(program).map(async ([key, output]) => [key, await new Promise((resolve) => output.apply(resolve))])),
+            );
+            const listed = mocks.resources.filter((r) => !r.type.startsWith("pulumi:providers:")).map((r) => `${r.type}::${r.name}`);
+            expect(listed.sort()).toEqual(
+                [
+                    "rust-service:index:RustService::rust-service",
+                    "aws:ecr/repository:Repository::rust-service",
+                    "aws:ecr/lifecyclePolicy:LifecyclePolicy::rust-service",
+                    "docker:index/image:Image::rust-service",
+                    "kubernetes:core/v1:Namespace::rust-service",
+                    "kubernetes:core/v1:ServiceAccount::rust-service",
+                    "kubernetes:core/v1:ConfigMap::rust-service-env",
+                    "kubernetes:core/v1:Secret::rust-service-secret-env",
+                    "kubernetes:apps/v1:Deployment::rust-service",
+                    "kubernetes:core/v1:Service::rust-service",
+                    "kubernetes:policy/v1:PodDisruptionBudget::rust-service",
+                ].sort(),
+            );
+            expect(Object.keys(outputs).sort()).toEqual(["deploymentName", "imageRef", "namespace", "repositoryUrl", "serviceName", "url"]);
+            expect(outputs.namespace).toBe("rust-service-dev");
+            expect(outputs.imageRef).toMatch(/@sha256:[a-f0-9]{64}$/);
+            expect(outputs.url).toBe(`http://${outputs.serviceName}.rust-service-dev.svc.cluster.local:80`);
+            const deployment = unwrapSecrets(mocks.get("kubernetes:apps/v1:Deployment").inputs) as { spec: { replicas: number } };
+            expect(deployment.spec.replicas).toBe(3);
+            expect(isWrappedSecret(mocks.get("kubernetes:core/v1:Secret").inputs.stringData)).toBe(true);
+            for (const r of mocks.resources.filter((x) => x.type !== "kubernetes:core/v1:Secret")) {
+                expect(JSON.stringify(r.inputs)).not.toContain("dev-sentinel-42");
+            }
+        },
+        LOAD_TIMEOUT_MS,
+    );
 });
 
 /** Waits until the mocks have seen `count` resources other than providers. */

@@ -50,7 +50,9 @@ describe("build context bounds", () => {
         const server = net.createServer();
         await new Promise<void>((resolve) => server.listen(path.join(dir, "agent.sock"), resolve));
         try {
-            expect(contextProblems(dir, dockerfile())).toEqual(["holds agent.sock, a socket that cannot be part of an image: remove it or list it in .dockerignore"]);
+            expect(contextProblems(dir, dockerfile())).toEqual([
+                "holds agent.sock, a socket that cannot be part of an image: remove it or list it in .dockerignore",
+            ]);
         } finally {
             server.close();
         }

@@ -29,11 +29,26 @@ describe("lifecyclePolicyDocument", () => {
 
 describe("resolveRepositorySettings", () => {
     it("fills unset settings with the defaults: immutable tags, scan on push, no force delete, 7 days, 30 images", () => {
-        expect(resolveRepositorySettings()).toEqual({ imageTagMutability: "IMMUTABLE", scanOnPush: true, forceDelete: false, untaggedImageExpiryDays: 7, keepLastImages: 30 });
+        expect(resolveRepositorySettings()).toEqual({
+            imageTagMutability: "IMMUTABLE",
+            scanOnPush: true,
+            forceDelete: false,
+            untaggedImageExpiryDays: 7,
+            keepLastImages: 30,
+        });
     });
 
     it("keeps every setting that is given", () => {
-        const given = { name: "team/api", imageTagMutability: "MUTABLE", scanOnPush: false, kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/k", forceDelete: true, untaggedImageExpiryDays: 2, keepLastImages: 3, tags: { team: "x" } } as const;
+        const given = {
+            name: "team/api",
+            imageTagMutability: "MUTABLE",
+            scanOnPush: false,
+            kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/k",
+            forceDelete: true,
+            untaggedImageExpiryDays: 2,
+            keepLastImages: 3,
+            tags: { team: "x" },
+        } as const;
         expect(resolveRepositorySettings(given)).toEqual(given);
     });
 });
@@ -47,7 +62,12 @@ describe("repositoryArgs", () => {
         ["the tag mutability", { imageTagMutability: "MUTABLE" }, (r) => r.imageTagMutability, "MUTABLE"],
         ["scan on push", { scanOnPush: false }, (r) => r.imageScanningConfiguration, { scanOnPush: false }],
         ["AES256 encryption without a KMS key", {}, (r) => r.encryptionConfigurations, [{ encryptionType: "AES256" }]],
-        ["KMS encryption with the given key", { kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/k" }, (r) => r.encryptionConfigurations, [{ encryptionType: "KMS", kmsKey: "arn:aws:kms:us-west-2:123456789012:key/k" }]],
+        [
+            "KMS encryption with the given key",
+            { kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/k" },
+            (r) => r.encryptionConfigurations,
+            [{ encryptionType: "KMS", kmsKey: "arn:aws:kms:us-west-2:123456789012:key/k" }],
+        ],
         ["force delete", { forceDelete: true }, (r) => r.forceDelete, true],
         ["no tags by default", {}, (r) => r.tags, undefined],
     ])("sets %s", (_description, input, pick, expected) => {

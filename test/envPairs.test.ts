@@ -2,7 +2,15 @@ import { parseEnvPairs } from "../components/envPairs";
 
 describe("parseEnvPairs", () => {
     it("splits NAME=value at the first '=' and keeps empty values", () => {
-        expect(parseEnvPairs(["A=1", "B=x=y", "C="])).toEqual({ values: { A: "1", B: "x=y", C: "" }, problems: [], indexes: new Map([["A", 0], ["B", 1], ["C", 2]]) });
+        expect(parseEnvPairs(["A=1", "B=x=y", "C="])).toEqual({
+            values: { A: "1", B: "x=y", C: "" },
+            problems: [],
+            indexes: new Map([
+                ["A", 0],
+                ["B", 1],
+                ["C", 2],
+            ]),
+        });
     });
 
     it("reports entries without a name or '=' and repeated names by index, never by their text", () => {

@@ -39,7 +39,9 @@ describe("namespaceArgs", () => {
     });
 
     it("keeps the Pod Security Standard labels even when the given labels set them", () => {
-        expect((namespaceArgs("team-a", { "pod-security.kubernetes.io/enforce": "privileged" }).metadata as Json).labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+        expect(
+            (namespaceArgs("team-a", { "pod-security.kubernetes.io/enforce": "privileged" }).metadata as Json).labels["pod-security.kubernetes.io/enforce"],
+        ).toBe("restricted");
     });
 });
 
@@ -104,7 +106,12 @@ describe("deploymentArgs", () => {
         ["the selector", {}, (d) => d.spec.selector, { matchLabels: selector }],
         ["the pod labels to the object's labels", {}, (d) => d.spec.template.metadata, { labels: meta.labels }],
         ["the pod spec as given", {}, (d) => d.spec.template.spec, podSpec],
-        ["a rolling update that never lowers availability", {}, (d) => d.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }],
+        [
+            "a rolling update that never lowers availability",
+            {},
+            (d) => d.spec.strategy,
+            { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        ],
         ["five old ReplicaSets", {}, (d) => d.spec.revisionHistoryLimit, 5],
     ])("sets %s", (_description, input, pick, expected) => {
         expect(pick(deploymentArgs({ ...base, ...input }))).toEqual(expected);

@@ -14,7 +14,15 @@ const table = fs
     });
 
 /** Values of the table the service accepts but a stack may not set: outside the documented subset. */
-const OUTSIDE_SUBSET = ["info,,debug", "tower_http=", "tower_http=3", "[request]=debug", "[request{method=GET}]=trace", "rust_service[request]=info", "info,[{status=500}]=warn"];
+const OUTSIDE_SUBSET = [
+    "info,,debug",
+    "tower_http=",
+    "tower_http=3",
+    "[request]=debug",
+    "[request{method=GET}]=trace",
+    "rust_service[request]=info",
+    "info,[{status=500}]=warn",
+];
 
 describe("isServiceLogFilter", () => {
     it("reads the shared table, which covers both verdicts", () => {
@@ -55,6 +63,8 @@ describe("settings.logLevel", () => {
     });
 
     it("rejects a span filter, which the service takes but the subset leaves out, with the same rule", () => {
-        expect(rustServiceArgsProblems("api", { settings: { logLevel: "[request]=debug" } }).map((p) => problemMessage(p))).toEqual([`${LOG_FILTER_RULE}, got "[request]=debug"`]);
+        expect(rustServiceArgsProblems("api", { settings: { logLevel: "[request]=debug" } }).map((p) => problemMessage(p))).toEqual([
+            `${LOG_FILTER_RULE}, got "[request]=debug"`,
+        ]);
     });
 });

@@ -30,7 +30,10 @@ export interface Invoked {
 }
 
 function shortHash(value: unknown): string {
-    return createHash("sha256").update(JSON.stringify(value) ?? "").digest("hex").slice(0, 8);
+    return createHash("sha256")
+        .update(JSON.stringify(value) ?? "")
+        .digest("hex")
+        .slice(0, 8);
 }
 
 /** The digest the mocked registry reports for a pushed image name. */

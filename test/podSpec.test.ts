@@ -23,7 +23,13 @@ function only(input: Partial<PodSpecInput> = {}): Json {
 
 describe("security contexts", () => {
     it("meets the restricted Pod Security Standard at pod level", () => {
-        expect(podSecurityContext()).toEqual({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } });
+        expect(podSecurityContext()).toEqual({
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            fsGroup: 65532,
+            seccompProfile: { type: "RuntimeDefault" },
+        });
     });
 
     it("drops every privilege and capability in the container", () => {
@@ -54,7 +60,12 @@ describe("podSpec", () => {
     it.each<[string, Partial<PodSpecInput>, (c: Json, spec: Json) => unknown, unknown]>([
         ["the container name", {}, (c) => c.name, CONTAINER_NAME],
         ["the image", {}, (c) => c.image, base.image],
-        ["the container port from the settings", { settings: resolveSettings({ port: 9000 }) }, (c) => c.ports, [{ name: "http", containerPort: 9000, protocol: "TCP" }]],
+        [
+            "the container port from the settings",
+            { settings: resolveSettings({ port: 9000 }) },
+            (c) => c.ports,
+            [{ name: "http", containerPort: 9000, protocol: "TCP" }],
+        ],
         ["the probes' port from the settings", { settings: resolveSettings({ port: 9000 }) }, (c) => c.readinessProbe.httpGet.port, 9000],
         ["the crash log in the termination message", {}, (c) => c.terminationMessagePolicy, "FallbackToLogsOnError"],
         ["no envFrom without a ConfigMap", {}, (c) => c.envFrom, undefined],
@@ -63,7 +74,12 @@ describe("podSpec", () => {
         ["the spread mode", { spreadWhenUnsatisfiable: "DoNotSchedule" }, (_c, spec) => spec.topologySpreadConstraints[0].whenUnsatisfiable, "DoNotSchedule"],
         ["the spread selector", {}, (_c, spec) => spec.topologySpreadConstraints[0].labelSelector, { matchLabels: base.selector }],
         ["no service account token", {}, (_c, spec) => [spec.automountServiceAccountToken, spec.enableServiceLinks], [false, false]],
-        ["only an emptyDir at /tmp", {}, (c, spec) => [c.volumeMounts, spec.volumes], [[{ name: "tmp", mountPath: "/tmp" }], [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }]]],
+        [
+            "only an emptyDir at /tmp",
+            {},
+            (c, spec) => [c.volumeMounts, spec.volumes],
+            [[{ name: "tmp", mountPath: "/tmp" }], [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }]],
+        ],
     ])("sets %s", (_description, input, pick, expected) => {
         const { spec, container } = only(input);
         expect(pick(container, spec)).toEqual(expected);

@@ -21,7 +21,8 @@ function release(repo: string, ...args: string[]): { status: number | null; stdo
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const DATED = "# Changelog\n\n## [1.2.0] - 2026-12-06\n\nCommit: (recorded at release)\n\n### Added\n\n- a key\n\n## [1.1.0] - 2026-11-01\n\nCommit: (recorded at release)\n";
+const DATED =
+    "# Changelog\n\n## [1.2.0] - 2026-12-06\n\nCommit: (recorded at release)\n\n### Added\n\n- a key\n\n## [1.1.0] - 2026-11-01\n\nCommit: (recorded at release)\n";
 
 /** A repository whose HEAD commits package.json (version 1.2.0) and `changelog`. */
 function repository(changelog: string): string {
@@ -73,8 +74,14 @@ describe("scripts/release.sh", () => {
         expect(git(repo, "rev-parse", "--short=7", "v1.2.0^{commit}")).toBe(released);
         expect(git(repo, "cat-file", "-t", "v1.2.0")).toBe("tag");
         expect(fs.existsSync(path.join(repo, "out", "demo-pkg-1.2.0.tgz"))).toBe(true);
-        expect(fs.readFileSync(path.join(repo, "CHANGELOG.md"), "utf8")).toBe(DATED.replace("Commit: (recorded at release)", `Commit: ${released} (tag \`v1.2.0\`)`));
-        expect(git(repo, "show", "--name-only", "--format=%s", "HEAD").split("\n")).toEqual([`changelog: record the commit of release 1.2.0 (${released}, tag v1.2.0)`, "", "CHANGELOG.md"]);
+        expect(fs.readFileSync(path.join(repo, "CHANGELOG.md"), "utf8")).toBe(
+            DATED.replace("Commit: (recorded at release)", `Commit: ${released} (tag \`v1.2.0\`)`),
+        );
+        expect(git(repo, "show", "--name-only", "--format=%s", "HEAD").split("\n")).toEqual([
+            `changelog: record the commit of release 1.2.0 (${released}, tag v1.2.0)`,
+            "",
+            "CHANGELOG.md",
+        ]);
     });
 
     it("refuses to release a version twice", () => {
@@ -82,7 +89,9 @@ describe("scripts/release.sh", () => {
         expect(release(repo, "tag", "out").status).toBe(0);
         fs.rmSync(path.join(repo, "out"), { recursive: true });
         const again = release(repo, "tag", "out");
-        expect(again.stderr).toContain(`the tag v1.2.0 exists already (at ${git(repo, "rev-parse", "--short=7", "v1.2.0^{commit}")}): bump the version in package.json`);
+        expect(again.stderr).toContain(
+            `the tag v1.2.0 exists already (at ${git(repo, "rev-parse", "--short=7", "v1.2.0^{commit}")}): bump the version in package.json`,
+        );
         expect(again.status).toBe(1);
         expect(git(repo, "tag", "--list")).toBe("v1.2.0");
     });
@@ -100,7 +109,10 @@ describe("CHANGELOG.md", () => {
     it("names each release's commit, or says it is recorded at release", () => {
         expect(entries.length).toBeGreaterThan(1);
         for (const entry of entries) {
-            expect([entry.split("\n")[0], /^Commit: (\(recorded at release\)|[0-9a-f]{7} \(tag `v[0-9.]+`\))$/m.test(entry)]).toEqual([entry.split("\n")[0], true]);
+            expect([entry.split("\n")[0], /^Commit: (\(recorded at release\)|[0-9a-f]{7} \(tag `v[0-9.]+`\))$/m.test(entry)]).toEqual([
+                entry.split("\n")[0],
+                true,
+            ]);
         }
     });
 

@@ -80,11 +80,15 @@ describe.each(SENTINELS)("the sentinel %j", (s) => {
         });
 
         it("stays out of the problems when env holds the same name", () => {
-            expectFailsWithout(s, () => parseStackConfig({ secretEnv: engineValue, env: '["APP_TOKEN=1","PORT=1"]' }, { secretKeys: new Set([`${PROJECT}:secretEnv`]) }));
+            expectFailsWithout(s, () =>
+                parseStackConfig({ secretEnv: engineValue, env: '["APP_TOKEN=1","PORT=1"]' }, { secretKeys: new Set([`${PROJECT}:secretEnv`]) }),
+            );
         });
 
         it("stays out of the stack file's problems when the entry is in plain text among encrypted ones", () => {
-            const text = `config:\n  rust-service:secretEnv:\n    - secure: v1:abc\n${shape(s).map((entry) => `    - ${JSON.stringify(entry)}`).join("\n")}\n`;
+            const text = `config:\n  rust-service:secretEnv:\n    - secure: v1:abc\n${shape(s)
+                .map((entry) => `    - ${JSON.stringify(entry)}`)
+                .join("\n")}\n`;
             expectFailsWithout(s, () => {
                 const problems = lintStackFile(text, "Pulumi.dev.yaml", STACK_FILE_SCHEMA);
                 throw new Error(JSON.stringify(problems) + problems.map(formatStackProblem).join("\n"));
@@ -94,7 +98,12 @@ describe.each(SENTINELS)("the sentinel %j", (s) => {
         it("stays out of what the program throws, reading the engine's config and the stack file", () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "secrets-"));
             const file = path.join(dir, "Pulumi.ci.yaml");
-            fs.writeFileSync(file, `config:\n  rust-service:secretEnv:\n${shape(s).map((entry) => `    - ${JSON.stringify(entry)}`).join("\n")}\n`);
+            fs.writeFileSync(
+                file,
+                `config:\n  rust-service:secretEnv:\n${shape(s)
+                    .map((entry) => `    - ${JSON.stringify(entry)}`)
+                    .join("\n")}\n`,
+            );
             process.env[STACK_FILE_ENV] = file;
             pulumi.runtime.setAllConfig({ [`${PROJECT}:secretEnv`]: engineValue }, []);
             expectFailsWithout(s, () => loadStackConfig());
@@ -107,7 +116,10 @@ describe.each(SENTINELS)("the sentinel %j", (s) => {
         ["a secretEnv list of objects", { secretEnv: JSON.stringify([{ APP_TOKEN: s }]) }],
         ["a secretEnv list with a number", { secretEnv: JSON.stringify([1, `A=${s}`]) }],
         ["a registry password with no registry", { registryPassword: s }],
-        ["a registry password with a user but a bad server", { registryServer: "https://x", registryRepository: "api", registryUsername: "ci", registryPassword: s }],
+        [
+            "a registry password with a user but a bad server",
+            { registryServer: "https://x", registryRepository: "api", registryUsername: "ci", registryPassword: s },
+        ],
     ])("stays out of the problems of %s", (_description, raw) => {
         expectFailsWithout(s, () => parseStackConfig(raw, { secretKeys: new Set([`${PROJECT}:secretEnv`, `${PROJECT}:registryPassword`]) }));
         expectFailsWithout(s, () => parseStackConfig(raw, { secretKeys: new Set() }));

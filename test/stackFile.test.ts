@@ -25,7 +25,10 @@ describe("lintStackFile", () => {
         ["an empty file", ""],
         ["a file with comments only", "# nothing yet\n"],
         ["an empty config section", "config:\n"],
-        ["every section a stack file may have", "secretsprovider: passphrase\nencryptedkey: abc\nencryptionsalt: v1:abc\nenvironment:\n  - team/dev\nconfig: {}\n"],
+        [
+            "every section a stack file may have",
+            "secretsprovider: passphrase\nencryptedkey: abc\nencryptionsalt: v1:abc\nenvironment:\n  - team/dev\nconfig: {}\n",
+        ],
     ])("accepts %s", (_description, text) => {
         expect(lint(text)).toEqual([]);
     });
@@ -44,11 +47,23 @@ describe("lintStackFile", () => {
         });
 
         it.each([
-            ["a mapping inside a compact mapping", config("rust-service:greeting: a: b"), `${FILE}:2: is not valid YAML: Nested mappings are not allowed in compact mappings: correct the syntax`],
-            ["a tab as indentation", "config:\n\trust-service:replicas: 3\n", `${FILE}:2: is not valid YAML: Tabs are not allowed as indentation: correct the syntax`],
+            [
+                "a mapping inside a compact mapping",
+                config("rust-service:greeting: a: b"),
+                `${FILE}:2: is not valid YAML: Nested mappings are not allowed in compact mappings: correct the syntax`,
+            ],
+            [
+                "a tab as indentation",
+                "config:\n\trust-service:replicas: 3\n",
+                `${FILE}:2: is not valid YAML: Tabs are not allowed as indentation: correct the syntax`,
+            ],
             // The parser notices these where the value should have ended.
-            ["an unclosed quote", config("rust-service:greeting: \"hello"), `${FILE}:3: is not valid YAML: Missing closing "quote: correct the syntax`],
-            ["an unclosed flow sequence", config("rust-service:env: [A=1", "rust-service:replicas: 2"), `${FILE}:3: is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]`],
+            ["an unclosed quote", config('rust-service:greeting: "hello'), `${FILE}:3: is not valid YAML: Missing closing "quote: correct the syntax`],
+            [
+                "an unclosed flow sequence",
+                config("rust-service:env: [A=1", "rust-service:replicas: 2"),
+                `${FILE}:3: is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+            ],
         ])("names the line of %s", (_description, text, expected) => {
             expect(lint(text)[0]).toContain(expected);
         });
@@ -72,24 +87,36 @@ describe("lintStackFile", () => {
         });
 
         it.each([
-            ["a list", "- config\n", `${FILE}:1: is a list, but a stack file is a mapping of sections (config, environment, secretsprovider, encryptedkey, encryptionsalt): put the settings under \`config:\``],
+            [
+                "a list",
+                "- config\n",
+                `${FILE}:1: is a list, but a stack file is a mapping of sections (config, environment, secretsprovider, encryptedkey, encryptionsalt): put the settings under \`config:\``,
+            ],
             ["a single value", "rust-service:replicas=3\n", `${FILE}:1: is a single value, but a stack file is a mapping of sections`],
         ])("reports a file that is %s", (_description, text, expected) => {
             expect(lint(text)[0]).toContain(expected);
         });
 
         it("reports a config section that is a list", () => {
-            expect(lint("config:\n  - rust-service:replicas=3\n")).toEqual([`${FILE}:2: has a \`config\` section that is a list: make it a mapping of keys to values`]);
+            expect(lint("config:\n  - rust-service:replicas=3\n")).toEqual([
+                `${FILE}:2: has a \`config\` section that is a list: make it a mapping of keys to values`,
+            ]);
         });
     });
 
     describe("keys", () => {
         it.each([
-            ["kubernets:context", "`kubernets:context` is in the namespace `kubernets`, which nothing in this program reads (it reads rust-service, kubernetes, aws, docker, pulumi): did you mean `kubernetes:context`?"],
+            [
+                "kubernets:context",
+                "`kubernets:context` is in the namespace `kubernets`, which nothing in this program reads (it reads rust-service, kubernetes, aws, docker, pulumi): did you mean `kubernetes:context`?",
+            ],
             ["rust-servic:replicas", "did you mean `rust-service:replicas`?"],
             ["awz:region", "did you mean `aws:region`?"],
             ["k8s:context", "did you mean `kubernetes:context`?"],
-            ["myteam:owner", "`myteam:owner` is in the namespace `myteam`, which nothing in this program reads (it reads rust-service, kubernetes, aws, docker, pulumi): check the spelling, or remove it with `pulumi config rm myteam:owner`"],
+            [
+                "myteam:owner",
+                "`myteam:owner` is in the namespace `myteam`, which nothing in this program reads (it reads rust-service, kubernetes, aws, docker, pulumi): check the spelling, or remove it with `pulumi config rm myteam:owner`",
+            ],
             ["kubernetes:contxt", "`kubernetes:contxt` is not a setting of the kubernetes provider: did you mean `kubernetes:context`?"],
             ["kubernetes:kubeConfig", "did you mean `kubernetes:kubeconfig`?"],
             ["aws:regoin", "`aws:regoin` is not a setting of the aws provider: did you mean `aws:region`?"],
@@ -98,7 +125,10 @@ describe("lintStackFile", () => {
             ["rust-service:namepsace", "did you mean `rust-service:namespace`?"],
             ["replica", "`rust-service:replica` is not a setting of this program: did you mean `rust-service:replicas`?"],
             ["rust-service:context", "`rust-service:context` is not a setting of this program: did you mean `kubernetes:context`?"],
-            ["rust-service:constructor", "`rust-service:constructor` is not a setting of this program: check the spelling against Pulumi.yaml, or remove it with `pulumi config rm rust-service:constructor`"],
+            [
+                "rust-service:constructor",
+                "`rust-service:constructor` is not a setting of this program: check the spelling against Pulumi.yaml, or remove it with `pulumi config rm rust-service:constructor`",
+            ],
             ["__proto__", "`rust-service:__proto__` is not a setting of this program"],
         ])("reports the key %s with the nearest valid one", (key, expected) => {
             const [problem] = lint(config(`${key}: x`));
@@ -106,9 +136,12 @@ describe("lintStackFile", () => {
             expect(problem).toContain(expected);
         });
 
-        it.each(["pulumi:disable-default-providers", "aws:region", "kubernetes:context", "docker:host", "greeting", "rust-service:greeting"])("accepts the key %s", (key) => {
-            expect(lint(config(`${key}: x`))).toEqual([]);
-        });
+        it.each(["pulumi:disable-default-providers", "aws:region", "kubernetes:context", "docker:host", "greeting", "rust-service:greeting"])(
+            "accepts the key %s",
+            (key) => {
+                expect(lint(config(`${key}: x`))).toEqual([]);
+            },
+        );
 
         it("reports an unqualified key that the file also sets qualified", () => {
             expect(lint(config("greeting: a", "rust-service:greeting: b"))).toEqual([
@@ -117,7 +150,9 @@ describe("lintStackFile", () => {
         });
 
         it("reports a key given twice", () => {
-            expect(lint(config("rust-service:replicas: 1", "rust-service:replicas: 2"))).toEqual([`${FILE}:3: \`rust-service:replicas\` is set twice (first on line 2): keep one`]);
+            expect(lint(config("rust-service:replicas: 1", "rust-service:replicas: 2"))).toEqual([
+                `${FILE}:3: \`rust-service:replicas\` is set twice (first on line 2): keep one`,
+            ]);
         });
 
         it("reports a section given twice", () => {
@@ -125,7 +160,9 @@ describe("lintStackFile", () => {
         });
 
         it("reports a key given twice inside a value", () => {
-            expect(lint(config("aws:defaultTags:", "  tags: {team: a, team: b}"))).toEqual([`${FILE}:3: \`aws:defaultTags\` has a mapping with a key given twice: keep one`]);
+            expect(lint(config("aws:defaultTags:", "  tags: {team: a, team: b}"))).toEqual([
+                `${FILE}:3: \`aws:defaultTags\` has a mapping with a key given twice: keep one`,
+            ]);
         });
 
         it("reports a key that is not plain text", () => {
@@ -133,7 +170,9 @@ describe("lintStackFile", () => {
         });
 
         it("checks only the structure and the providers' keys of a project whose keys it does not know", () => {
-            expect(lintStackFile(config("demo:anything: x", "other: y", "kubernets:context: z"), FILE, { project: "demo" }).map((p) => p.key)).toEqual(["kubernets:context"]);
+            expect(lintStackFile(config("demo:anything: x", "other: y", "kubernets:context: z"), FILE, { project: "demo" }).map((p) => p.key)).toEqual([
+                "kubernets:context",
+            ]);
         });
 
         it("reports each of 20,000 misspelt keys once, with its line", () => {
@@ -151,7 +190,9 @@ describe("lintStackFile", () => {
             ["null", "aws:region: null", 2],
         ])("reports %s instead of passing the text null on", (_description, line, at) => {
             const [problem] = lintStackFile(config(line), FILE, STACK_FILE_SCHEMA);
-            expect(formatStackProblem(problem)).toMatch(new RegExp(`^${FILE}:${at}: \`[^\`]+\` has no value \\(YAML reads it as null\\): give it one, or remove the line to use the default$`));
+            expect(formatStackProblem(problem)).toMatch(
+                new RegExp(`^${FILE}:${at}: \`[^\`]+\` has no value \\(YAML reads it as null\\): give it one, or remove the line to use the default$`),
+            );
             expect(problem.unusable).toBe(true);
         });
 
@@ -176,7 +217,9 @@ describe("lintStackFile", () => {
         });
 
         it("reports a tag on an entry of a list", () => {
-            expect(lint(config("rust-service:env:", "  - !!binary QT0x"))).toEqual([expect.stringContaining(`${FILE}:3: \`rust-service:env\` uses the YAML tag \`!!binary\``)]);
+            expect(lint(config("rust-service:env:", "  - !!binary QT0x"))).toEqual([
+                expect.stringContaining(`${FILE}:3: \`rust-service:env\` uses the YAML tag \`!!binary\``),
+            ]);
         });
 
         it("reports a merge key in config, and in a value", () => {
@@ -187,11 +230,15 @@ describe("lintStackFile", () => {
         });
 
         it("reports a merge key at the top of the file", () => {
-            expect(lint("base: &base {}\n<<: *base\n")).toContain(`${FILE}:2: uses a YAML merge key (\`<<\`), which Pulumi does not expand: write the sections out`);
+            expect(lint("base: &base {}\n<<: *base\n")).toContain(
+                `${FILE}:2: uses a YAML merge key (\`<<\`), which Pulumi does not expand: write the sections out`,
+            );
         });
 
         it("follows an alias to its anchor, as Pulumi does", () => {
-            expect(lint(config("rust-service:greeting: &g hi", "rust-service:appName: *g", "rust-service:env: &e [A=1]", "rust-service:cacheFrom: *e"))).toEqual([]);
+            expect(
+                lint(config("rust-service:greeting: &g hi", "rust-service:appName: *g", "rust-service:env: &e [A=1]", "rust-service:cacheFrom: *e")),
+            ).toEqual([]);
         });
 
         it("reports an alias to an anchor that is not defined", () => {
@@ -202,10 +249,22 @@ describe("lintStackFile", () => {
 
         it.each([
             ["a list where a string goes", "rust-service:greeting: [a, b]", "`rust-service:greeting` is a list, but it takes a string: give a single value"],
-            ["a mapping where a string goes", "rust-service:namespace: {name: x}", "`rust-service:namespace` is a mapping, but it takes a string: give a single value"],
+            [
+                "a mapping where a string goes",
+                "rust-service:namespace: {name: x}",
+                "`rust-service:namespace` is a mapping, but it takes a string: give a single value",
+            ],
             ["a list where an integer goes", "rust-service:replicas: [3]", "`rust-service:replicas` is a list, but it takes an integer"],
-            ["a mapping where true or false goes", "rust-service:autoscaling: {on: true}", "`rust-service:autoscaling` is a mapping, but it takes true or false"],
-            ["a mapping where a list goes", "rust-service:env: {APP_MODE: fast}", "`rust-service:env` is a mapping, but it takes a list of strings: write one `- NAME=value` line per entry"],
+            [
+                "a mapping where true or false goes",
+                "rust-service:autoscaling: {on: true}",
+                "`rust-service:autoscaling` is a mapping, but it takes true or false",
+            ],
+            [
+                "a mapping where a list goes",
+                "rust-service:env: {APP_MODE: fast}",
+                "`rust-service:env` is a mapping, but it takes a list of strings: write one `- NAME=value` line per entry",
+            ],
             ["a list inside a list", "rust-service:env: [[A=1]]", "`rust-service:env` has entry 0 that is a list, but entries are strings"],
         ])("reports %s as a wrong type", (_description, line, expected) => {
             const [problem] = lintStackFile(config(line), FILE, STACK_FILE_SCHEMA);
@@ -237,7 +296,9 @@ describe("lintStackFile", () => {
             ["a plain-text secret env list", "rust-service:secretEnv: [APP_TOKEN=plain]"],
             ["a plain-text registry password", "rust-service:registryPassword: hunter2"],
         ])("reports %s", (_description, line) => {
-            expect(lint(config(line))).toEqual([expect.stringMatching(/^Pulumi\.dev\.yaml:2: `[^`]+` holds a secret in plain text: set it again with `pulumi config set --secret`$/)]);
+            expect(lint(config(line))).toEqual([
+                expect.stringMatching(/^Pulumi\.dev\.yaml:2: `[^`]+` holds a secret in plain text: set it again with `pulumi config set --secret`$/),
+            ]);
         });
 
         it.each([
@@ -254,7 +315,8 @@ describe("lintStackFile", () => {
     });
 
     it("reports every problem at once, in the order of the file", () => {
-        const text = "confg: {}\nconfig:\n  kubernets:context: x\n  rust-service:replica: 3\n  rust-service:greeting: [a]\n  rust-service:env: !!binary QT0x\n  aws:region:\n";
+        const text =
+            "confg: {}\nconfig:\n  kubernets:context: x\n  rust-service:replica: 3\n  rust-service:greeting: [a]\n  rust-service:env: !!binary QT0x\n  aws:region:\n";
         expect(lintStackFile(text, FILE, STACK_FILE_SCHEMA).map((p: StackProblem) => p.line)).toEqual([1, 3, 4, 5, 6, 7]);
     });
 });

@@ -12,14 +12,14 @@ const serviceNamespace = rustService.requireOutput("namespace") as pulumi.Output
 
 // The client settings this team's pods load with envFrom.
 const clientSettings = new k8s.core.v1.ConfigMap("rust-service-client", {
-  metadata: {
-    namespace: config.require("namespace"),
-    labels: { "app.kubernetes.io/part-of": "web-frontend" },
-  },
-  data: {
-    RUST_SERVICE_URL: url,
-    RUST_SERVICE_NAMESPACE: serviceNamespace,
-  },
+    metadata: {
+        namespace: config.require("namespace"),
+        labels: { "app.kubernetes.io/part-of": "web-frontend" },
+    },
+    data: {
+        RUST_SERVICE_URL: url,
+        RUST_SERVICE_NAMESPACE: serviceNamespace,
+    },
 });
 
 export const rustServiceUrl = url;

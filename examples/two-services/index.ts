@@ -14,33 +14,33 @@ const providers = { aws: awsProvider, kubernetes: cluster };
 
 // A public-facing greeter: the bundled service with its own ECR repository and namespace.
 const greeter = new RustService(
-  "greeter",
-  {
-    appName: "greeter",
-    namespace: "greeter",
-    createNamespace: true,
-    replicas: 2,
-    settings: { greeting: "Hello from the greeter" },
-    env: { APP_ENVIRONMENT: environment },
-  },
-  { providers },
+    "greeter",
+    {
+        appName: "greeter",
+        namespace: "greeter",
+        createNamespace: true,
+        replicas: 2,
+        settings: { greeting: "Hello from the greeter" },
+        env: { APP_ENVIRONMENT: environment },
+    },
+    { providers },
 );
 
 // An internal orders API: same image source, separate repository, autoscaled, with a secret token.
 const ordersApiToken = config.getSecret("ordersApiToken");
 const orders = new RustService(
-  "orders",
-  {
-    appName: "orders",
-    namespace: "orders",
-    createNamespace: true,
-    autoscaling: { minReplicas: 2, maxReplicas: 6 },
-    settings: { greeting: "orders API", requestTimeoutSeconds: 5 },
-    env: { APP_ENVIRONMENT: environment },
-    secretEnv: ordersApiToken ? { APP_API_TOKEN: ordersApiToken } : undefined,
-    repository: { imageTagMutability: "IMMUTABLE", untaggedImageExpiryDays: 3 },
-  },
-  { providers },
+    "orders",
+    {
+        appName: "orders",
+        namespace: "orders",
+        createNamespace: true,
+        autoscaling: { minReplicas: 2, maxReplicas: 6 },
+        settings: { greeting: "orders API", requestTimeoutSeconds: 5 },
+        env: { APP_ENVIRONMENT: environment },
+        secretEnv: ordersApiToken ? { APP_API_TOKEN: ordersApiToken } : undefined,
+        repository: { imageTagMutability: "IMMUTABLE", untaggedImageExpiryDays: 3 },
+    },
+    { providers },
 );
 
 export const greeterUrl = greeter.url;

@@ -15,10 +15,7 @@ export const HPA_TYPES: readonly string[] = [
 ];
 
 /** Pulumi type tokens of PodDisruptionBudgets. */
-export const PDB_TYPES: readonly string[] = [
-    "kubernetes:policy/v1:PodDisruptionBudget",
-    "kubernetes:policy/v1beta1:PodDisruptionBudget",
-];
+export const PDB_TYPES: readonly string[] = ["kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:policy/v1beta1:PodDisruptionBudget"];
 
 /** `Deployment` from `kubernetes:apps/v1:Deployment`. */
 export function kindOf(type: string): string {
@@ -45,10 +42,7 @@ export function minimumReplicas(workload: StackResource, resources: readonly Sta
     const kind = POD_CARRIERS[workload.type]?.kind ?? kindOf(workload.type);
     const namespace = namespaceOf(workload.props);
     const autoscalers = resources.filter(
-        (r) =>
-            HPA_TYPES.includes(r.type) &&
-            sameNamespace(namespaceOf(r.props), namespace) &&
-            at(r.props, "spec", "scaleTargetRef", "kind") === kind,
+        (r) => HPA_TYPES.includes(r.type) && sameNamespace(namespaceOf(r.props), namespace) && at(r.props, "spec", "scaleTargetRef", "kind") === kind,
     );
     const hpa = autoscalers.find((r) => name !== undefined && at(r.props, "spec", "scaleTargetRef", "name") === name);
     // During preview an autoscaler's target is often the workload's auto-generated name, not known
@@ -180,11 +174,7 @@ export const availabilityRules: StackRule[] = [
         name: "workload-replicas",
         description: "Deployments and StatefulSets must run at least minReplicas (default 2) replicas, counting an autoscaler's minReplicas.",
         enforcementLevel: "mandatory",
-        sources: [
-            "kube-score deployment-replicas",
-            "Polaris deploymentMissingReplicas",
-            "kube-linter minimum-three-replicas, hpa-minimum-three-replicas",
-        ],
+        sources: ["kube-score deployment-replicas", "Polaris deploymentMissingReplicas", "kube-linter minimum-three-replicas, hpa-minimum-three-replicas"],
         configSchema: {
             minReplicas: { type: "integer", minimum: 1, default: 2, description: "Lowest replica count a Deployment or StatefulSet may run." },
         },

@@ -94,10 +94,16 @@ export function checkEncryption({ props }: ResourceInput, config: Record<string,
         ];
     }
     const customerKey = entries.some(
-        (entry) => typeof entry.encryptionType === "string" && KMS_TYPES.includes(entry.encryptionType) && typeof entry.kmsKey === "string" && entry.kmsKey !== "",
+        (entry) =>
+            typeof entry.encryptionType === "string" && KMS_TYPES.includes(entry.encryptionType) && typeof entry.kmsKey === "string" && entry.kmsKey !== "",
     );
     if (requireKms && !customerKey) {
-        return [{ message: "encryptionConfigurations must use encryptionType KMS with a customer managed kmsKey, not AES256 or the AWS-managed aws/ecr key (Security Hub ECR.5)." }];
+        return [
+            {
+                message:
+                    "encryptionConfigurations must use encryptionType KMS with a customer managed kmsKey, not AES256 or the AWS-managed aws/ecr key (Security Hub ECR.5).",
+            },
+        ];
     }
     return [];
 }
@@ -191,7 +197,10 @@ export const ecrResourceRules: ResourceRule[] = [
         name: "ecr-encryption",
         description: "ECR repositories must declare encryption at rest (AES256 or KMS; KMS only with requireKms).",
         enforcementLevel: "mandatory",
-        sources: ["AWS Security Hub ECR.5 / AWS Config ecr-repository-cmk-encryption-enabled (with requireKms)", "AWS Prescriptive Guidance: encryption best practices for Amazon ECR"],
+        sources: [
+            "AWS Security Hub ECR.5 / AWS Config ecr-repository-cmk-encryption-enabled (with requireKms)",
+            "AWS Prescriptive Guidance: encryption best practices for Amazon ECR",
+        ],
         types: [REPOSITORY_TYPE],
         configSchema: {
             requireKms: { type: "boolean", default: false, description: "Require a KMS key instead of accepting AES256 (Security Hub ECR.5)." },

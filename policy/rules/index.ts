@@ -34,10 +34,7 @@ export interface Finding {
  * Runs every rule the way the engine does: each resource rule on each resource of its types, then
  * each stack rule on the whole stack. `config` is keyed by rule name, like `--policy-pack-config`.
  */
-export function evaluate(
-    resources: readonly StackResource[],
-    config: Record<string, Record<string, unknown>> = {},
-): Finding[] {
+export function evaluate(resources: readonly StackResource[], config: Record<string, Record<string, unknown>> = {}): Finding[] {
     const byUrn = new Map(resources.map((r) => [r.urn, r.name]));
     const findings: Finding[] = [];
     for (const rule of rules) {

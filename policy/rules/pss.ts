@@ -75,16 +75,7 @@ export function checkHostPorts({ type, props }: ResourceInput): Violation[] {
 }
 
 /** Volume sources the restricted profile allows. */
-export const ALLOWED_VOLUME_SOURCES = [
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-];
+export const ALLOWED_VOLUME_SOURCES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
 
 // PSS restricted "Volume Types" (spec.volumes[*] may only use the sources above) and baseline
 // "HostPath Volumes". kube-linter `sensitive-host-mounts`, `docker-sock`.
@@ -227,9 +218,7 @@ export function checkCapabilities({ type, props }: ResourceInput): Violation[] {
                     message: `${c.label}: securityContext.capabilities.drop must include "ALL" (got ${show(drop)}); set drop: ["ALL"].`,
                 });
             }
-            const added = asArray(at(capabilities, "add")).filter(
-                (cap) => typeof cap === "string" && !ADDABLE_CAPABILITIES.includes(cap),
-            );
+            const added = asArray(at(capabilities, "add")).filter((cap) => typeof cap === "string" && !ADDABLE_CAPABILITIES.includes(cap));
             if (added.length > 0) {
                 violations.push({
                     message: `${c.label}: securityContext.capabilities.add may only contain NET_BIND_SERVICE (got ${show(added)}).`,

@@ -104,9 +104,7 @@ export function checkImageDigest({ type, props }: ResourceInput): Violation[] {
                 return [{ message: `${c.label}: image must be set and pinned by digest (repo@sha256:...).` }];
             }
             const problem = imagePinProblem(image);
-            return problem === undefined
-                ? []
-                : [{ message: `${c.label}: image "${image}" ${problem}; pin it by digest (repo@sha256:...).` }];
+            return problem === undefined ? [] : [{ message: `${c.label}: image "${image}" ${problem}; pin it by digest (repo@sha256:...).` }];
         }),
     );
 }
@@ -120,7 +118,11 @@ export function checkReadOnlyRootFilesystem({ type, props }: ResourceInput): Vio
             const value = asRecord(c.value.securityContext)?.readOnlyRootFilesystem;
             return value === true || isUnknown(value) || untouched(value, template)
                 ? []
-                : [{ message: `${c.label}: securityContext.readOnlyRootFilesystem must be true (got ${show(value)}); mount an emptyDir where the process writes.` }];
+                : [
+                      {
+                          message: `${c.label}: securityContext.readOnlyRootFilesystem must be true (got ${show(value)}); mount an emptyDir where the process writes.`,
+                      },
+                  ];
         }),
     );
 }
@@ -175,11 +177,7 @@ export const reliabilityRules: ResourceRule[] = [
         name: "workload-read-only-root-filesystem",
         description: "Every container must mount its root filesystem read-only.",
         enforcementLevel: "mandatory",
-        sources: [
-            "kube-score container-security-context-readonlyrootfilesystem",
-            "kube-linter no-read-only-root-fs",
-            "Polaris notReadOnlyRootFilesystem",
-        ],
+        sources: ["kube-score container-security-context-readonlyrootfilesystem", "kube-linter no-read-only-root-fs", "Polaris notReadOnlyRootFilesystem"],
         types: POD_TEMPLATE_TYPES,
         check: checkReadOnlyRootFilesystem,
     },

@@ -14,7 +14,24 @@ const SECRET_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?
 const SECRET_WORDS = ["PASS", "PWD"];
 
 // Names that mention a secret but hold metadata about it (a file path, a lifetime, an id).
-const METADATA_WORDS = ["FILE", "PATH", "DIR", "NAME", "ID", "TTL", "SECONDS", "TIMEOUT", "URL", "URI", "ENDPOINT", "HEADER", "ENABLED", "LENGTH", "EXPIRY", "REF"];
+const METADATA_WORDS = [
+    "FILE",
+    "PATH",
+    "DIR",
+    "NAME",
+    "ID",
+    "TTL",
+    "SECONDS",
+    "TIMEOUT",
+    "URL",
+    "URI",
+    "ENDPOINT",
+    "HEADER",
+    "ENABLED",
+    "LENGTH",
+    "EXPIRY",
+    "REF",
+];
 
 // A `*_KEY` is a credential (`STRIPE_KEY`, `SIGNING_KEY`, `tls.key`) unless the word before says it
 // is public or a lookup key of a cache, a table or a queue.

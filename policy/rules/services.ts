@@ -95,9 +95,7 @@ export function checkServiceTargets(resources: readonly StackResource[]): Violat
             if (isUnknown(target) || (typeof target !== "number" && typeof target !== "string")) {
                 continue;
             }
-            const found = ports.some(
-                (p) => p.protocol === protocol && (typeof target === "number" ? p.number === target : p.name === target),
-            );
+            const found = ports.some((p) => p.protocol === protocol && (typeof target === "number" ? p.number === target : p.name === target));
             if (!found) {
                 const declared = ports.map((p) => (p.name ? `${p.name}/${p.number}` : String(p.number))).join(", ") || "none";
                 violations.push({

@@ -73,9 +73,7 @@ export function isUnknown(value: unknown): value is typeof UNKNOWN {
 
 /** `value` as a plain object, or `undefined` when it is absent, unknown or not an object. */
 export function asRecord(value: unknown): Record<string, unknown> | undefined {
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-        ? (value as Record<string, unknown>)
-        : undefined;
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 /** `value` as an array, or `[]` when it is absent, unknown or not an array. */

@@ -143,11 +143,7 @@ export function containersOf(
  * Runs `check` on the pod spec of a workload. A spec that is unknown during preview is skipped:
  * the engine validates the resource again with real values before `pulumi up` creates it.
  */
-export function withPodSpec<T>(
-    type: string,
-    props: Record<string, unknown>,
-    check: (spec: Record<string, unknown>, template: PodTemplate) => T[],
-): T[] {
+export function withPodSpec<T>(type: string, props: Record<string, unknown>, check: (spec: Record<string, unknown>, template: PodTemplate) => T[]): T[] {
     const template = podTemplateOf(type, props);
     if (template === undefined || template.spec === undefined || isUnknown(template.spec)) {
         return [];

@@ -31,7 +31,6 @@ import { parseStackConfig, PROJECT, StackConfigError } from "../../config";
 import { tool, toolchain } from "../cluster/tools";
 import { repoRoot } from "../lib/process";
 
-
 /** One resource step the engine reported. */
 export interface Step {
     op: string;
@@ -139,12 +138,16 @@ export async function openStack(dir: string, stackName: string, options: { sync?
  */
 function configSet(stack: Stack, key: string, value: string, options: { secret: boolean; path?: boolean }): void {
     const workspace = stack.workspace as LocalWorkspace;
-    execFileSync("pulumi", ["config", "set", ...(options.path ? ["--path"] : []), options.secret ? "--secret" : "--plaintext", "--stack", stack.name, "--non-interactive", key], {
-        cwd: workspace.workDir,
-        env: { ...process.env, ...workspace.envVars },
-        input: value,
-        stdio: ["pipe", "ignore", "pipe"],
-    });
+    execFileSync(
+        "pulumi",
+        ["config", "set", ...(options.path ? ["--path"] : []), options.secret ? "--secret" : "--plaintext", "--stack", stack.name, "--non-interactive", key],
+        {
+            cwd: workspace.workDir,
+            env: { ...process.env, ...workspace.envVars },
+            input: value,
+            stdio: ["pipe", "ignore", "pipe"],
+        },
+    );
 }
 
 /** `pulumi stack export`, secrets encrypted (the Automation API's exportStack passes --show-secrets). */
@@ -239,7 +242,9 @@ function namespaceOwner(kubectl: string, namespace: string): NamespaceOwner {
  */
 export function namespaceTakeoverProblem(namespace: string, owner: NamespaceOwner, inState: boolean): string | undefined {
     if (inState || !owner.exists) return undefined;
-    const by = owner.stackLabel ? `the stack ${owner.stackLabel} (its ${STACK_LABEL} label)` : "something other than a rust-service stack (it has no rust-service/stack label)";
+    const by = owner.stackLabel
+        ? `the stack ${owner.stackLabel} (its ${STACK_LABEL} label)`
+        : "something other than a rust-service stack (it has no rust-service/stack label)";
     return (
         `the namespace ${namespace} already exists and is not in this stack's state: it was created by ${by}. ` +
         "This stack neither adopts nor deletes it: choose another namespace (`pulumi config set namespace <name>`), " +
@@ -273,7 +278,8 @@ async function createdNamespace(stack: Stack): Promise<string | undefined> {
 async function checkNamespaceOwnership(stack: Stack): Promise<void> {
     const namespace = await createdNamespace(stack);
     if (!namespace) return;
-    const resources = ((exportState(stack) as { deployment?: { resources?: { type: string; outputs?: { metadata?: { name?: string } } }[] } }).deployment?.resources ?? []);
+    const resources =
+        (exportState(stack) as { deployment?: { resources?: { type: string; outputs?: { metadata?: { name?: string } } }[] } }).deployment?.resources ?? [];
     const inState = resources.some((r) => r.type === "kubernetes:core/v1:Namespace" && r.outputs?.metadata?.name === namespace);
     const problem = namespaceTakeoverProblem(namespace, namespaceOwner(tool("kubectl"), namespace), inState);
     if (problem) throw new RefusedBeforeEngine(problem);
@@ -298,7 +304,9 @@ async function run(argv: string[]): Promise<number> {
         return result.ok ? 0 : 1;
     };
     if (!command) {
-        process.stderr.write("usage: stack.ts up|preview|refresh|destroy|config-set KEY VALUE [--secret]|config-rm KEY|export|outputs [--dir DIR] [--stack NAME]\n");
+        process.stderr.write(
+            "usage: stack.ts up|preview|refresh|destroy|config-set KEY VALUE [--secret]|config-rm KEY|export|outputs [--dir DIR] [--stack NAME]\n",
+        );
         return 2;
     }
     const stack = await openStack(dir, stackName, { sync: flags.has("--sync-stack-file") });

@@ -56,7 +56,10 @@ function checkLayout(): void {
 
 /** The toolchain's cache, as scripts/cluster/toolchain.sh computes it. */
 function toolchainDir(): string {
-    return process.env.RUST_SERVICE_TOOLCHAIN_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? "/root", ".cache"), "rust-service-pulumi", "toolchain");
+    return (
+        process.env.RUST_SERVICE_TOOLCHAIN_DIR ??
+        path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? "/root", ".cache"), "rust-service-pulumi", "toolchain")
+    );
 }
 
 /** GiB free on the filesystem holding `dir` (or its nearest existing parent). */
@@ -79,7 +82,9 @@ async function preflight(context: string | undefined): Promise<void> {
     const isRoot = process.getuid?.() === 0;
     const provisions = canProvision();
     if (!context && !isRoot) {
-        problems.push("the project's own cluster needs root (it runs a kubelet); run as root, or pass `-- --context <kube context>` to use an existing cluster such as kind");
+        problems.push(
+            "the project's own cluster needs root (it runs a kubelet); run as root, or pass `-- --context <kube context>` to use an existing cluster such as kind",
+        );
     }
     const toolchainWarm = fs.existsSync(toolchainDir()) && fs.readdirSync(toolchainDir()).some((d) => fs.existsSync(path.join(toolchainDir(), d, ".complete")));
     const needs: [string, number, string][] = [
@@ -100,7 +105,8 @@ async function preflight(context: string | undefined): Promise<void> {
     if (dockerProblem) {
         problems.push(`Docker is not running and cannot be installed here (needs root on Debian): start Docker, then run again (${dockerProblem})`);
     }
-    if (problems.length > 0) throw new UserError(`this machine cannot run local:up yet; nothing was started or built:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    if (problems.length > 0)
+        throw new UserError(`this machine cannot run local:up yet; nothing was started or built:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }
 
 /** The process listening on a loopback TCP port, as `ss` names it, or undefined when the port is free. */
@@ -147,7 +153,9 @@ async function ensureDockerAndRegistry(): Promise<void> {
     }
     if (!(await registryAnswers())) {
         console.error(`starting a registry:2 container on ${registryAddr}`);
-        execFileSync(dockerBin(), ["run", "-d", "--restart=always", "--name", "rust-service-registry", "-p", `${registryAddr}:5000`, "registry:2"], { stdio: "inherit" });
+        execFileSync(dockerBin(), ["run", "-d", "--restart=always", "--name", "rust-service-registry", "-p", `${registryAddr}:5000`, "registry:2"], {
+            stdio: "inherit",
+        });
         fs.writeFileSync(path.join(localDir, "registry-container"), "rust-service-registry\n");
     }
 }
@@ -200,7 +208,9 @@ function dockerPluginInstalled(): boolean {
 function portForward(kubeconfig: string, namespace: string, service: string): Promise<{ port: number; child: ChildProcess }> {
     return new Promise((resolve, reject) => {
         const kubectl = process.env.KUBECTL ?? tool("kubectl");
-        const child = spawn(kubectl, ["--kubeconfig", kubeconfig, "-n", namespace, "port-forward", `svc/${service}`, ":80"], { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(kubectl, ["--kubeconfig", kubeconfig, "-n", namespace, "port-forward", `svc/${service}`, ":80"], {
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let seen = "";
         const timer = setTimeout(() => reject(new Error(`kubectl port-forward printed no port: ${seen}`)), 20_000);
         child.stdout.on("data", (d: Buffer) => {

@@ -3,7 +3,7 @@ export const REDACTED = "<redacted secret>";
 
 /** Marker for a value only a provider can know, e.g. `computed("docker image digest")`. */
 export function computed(what: string): string {
-  return `<computed: ${what}>`;
+    return `<computed: ${what}>`;
 }
 
 /**
@@ -11,5 +11,5 @@ export function computed(what: string): string {
  * picks at create time, e.g. `web-<computed: random suffix>`.
  */
 export function autoName(logicalName: string): string {
-  return `${logicalName}-${computed("random suffix")}`;
+    return `${logicalName}-${computed("random suffix")}`;
 }

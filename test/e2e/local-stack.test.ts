@@ -68,7 +68,10 @@ suite("the local stack on a real engine and cluster", () => {
         const started = Date.now();
         await stack.ok(["up"]);
         const report = await load.stop();
-        figure(name, `${((Date.now() - started) / 1000).toFixed(1)} s, ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`);
+        figure(
+            name,
+            `${((Date.now() - started) / 1000).toFixed(1)} s, ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`,
+        );
         return report;
     };
     const settledPods = async (): Promise<Json[]> => {
@@ -144,7 +147,9 @@ suite("the local stack on a real engine and cluster", () => {
         const up = await second.run(["up"]);
 
         expect(up.result.ok).toBe(false);
-        expect(up.result.error).toContain(`the namespace ${NAMESPACE} already exists and is not in this stack's state: it was created by the stack rust-service.local`);
+        expect(up.result.error).toContain(
+            `the namespace ${NAMESPACE} already exists and is not in this stack's state: it was created by the stack rust-service.local`,
+        );
         expect(up.result.steps).toEqual([]);
         const destroy = await second.ok(["destroy"]);
         expect(changedSteps(destroy)).toEqual([]);
@@ -229,7 +234,14 @@ suite("the local stack on a real engine and cluster", () => {
             expect(containerProcessEnv(pod.status.containerStatuses[0].containerID).E2E_TOKEN).toBe(SENTINEL);
         }
         // Everything but the Secret itself: specs, env literals, annotations (last-applied included).
-        const objects = kubectl(["-n", NAMESPACE, "get", "configmaps,pods,deployments,replicasets,services,serviceaccounts,poddisruptionbudgets", "-o", "json"]);
+        const objects = kubectl([
+            "-n",
+            NAMESPACE,
+            "get",
+            "configmaps,pods,deployments,replicasets,services,serviceaccounts,poddisruptionbudgets",
+            "-o",
+            "json",
+        ]);
         expect(objects).toContain("E2E_TOKEN");
         for (const form of [SENTINEL, Buffer.from(SENTINEL).toString("base64")]) expect(objects).not.toContain(form);
         expect(JSON.stringify(secret.metadata.annotations ?? {})).not.toContain(SENTINEL);
@@ -302,7 +314,11 @@ suite("the local stack on a real engine and cluster", () => {
                 const c = p.status.containerStatuses?.[0];
                 return c?.ready && Date.parse(c.state.running?.startedAt ?? 0) >= crashedAt - 1_000;
             }).length === 2;
-        await waitFor("both pods to run again", () => restarted() && deployment().status.conditions.some((c: Json) => c.type === "Available" && c.status === "True"), 120_000);
+        await waitFor(
+            "both pods to run again",
+            () => restarted() && deployment().status.conditions.some((c: Json) => c.type === "Available" && c.status === "True"),
+            120_000,
+        );
         const res = await get(serviceUrl);
         expect(res.status).toBe(200);
         expect(JSON.parse(res.body).greeting).toBe("Hello from the e2e test");
@@ -313,12 +329,21 @@ suite("the local stack on a real engine and cluster", () => {
         expect(destroy.changes?.delete).toBeGreaterThanOrEqual(7);
         await waitFor("the namespace to be deleted", () => !kubectlJson(["get", "namespaces"]).items.some((n: Json) => n.metadata.name === NAMESPACE));
         // Across the cluster, but a `npm run local:up` deployment (its own namespace) may share it.
-        const labelled = kubectlJson(["get", "namespaces,all,configmaps,secrets,serviceaccounts,poddisruptionbudgets", "-A", "-l", "app.kubernetes.io/name=rust-service"]);
+        const labelled = kubectlJson([
+            "get",
+            "namespaces,all,configmaps,secrets,serviceaccounts,poddisruptionbudgets",
+            "-A",
+            "-l",
+            "app.kubernetes.io/name=rust-service",
+        ]);
         const leftovers = labelled.items.filter((o: Json) => (o.metadata.namespace ?? o.metadata.name) !== "rust-service-local");
         expect(leftovers.map((o: Json) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
     });
 });
 
 function listFiles(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+    return fs
+        .readdirSync(dir, { withFileTypes: true, recursive: true })
+        .filter((e) => e.isFile())
+        .map((e) => path.join(e.parentPath, e.name));
 }

@@ -85,7 +85,11 @@ suite("npm run local:up (the README's main job)", () => {
     });
 
     it("deploys the local stack and prints the phases, the outputs and the greeting answered by a pod", async () => {
-        const script = mainJobCommand().split("&&").pop()!.trim().replace(/^npm run /, "");
+        const script = mainJobCommand()
+            .split("&&")
+            .pop()!
+            .trim()
+            .replace(/^npm run /, "");
         const run = await npmRun(script, localDir);
         process.stdout.write(`[e2e figure] local:up (toolchain warm): ${run.seconds.toFixed(1)} s\n`);
         expect({ code: run.code, tail: run.stderr.slice(-1500) }).toEqual({ code: 0, tail: expect.any(String) });

@@ -67,7 +67,12 @@ function previousRelease(): { version: string; commit: string } {
 function declaredReplacements(version: string): string[] {
     const section = changelogSections().find((s) => s.startsWith(`[${version}]`)) ?? "";
     const line = /Replaces on upgrade:\s*(.*)$/m.exec(section)?.[1] ?? "none";
-    return line.trim() === "none" ? [] : line.split(",").map((k) => k.replace(/[`*.]/g, "").trim()).sort();
+    return line.trim() === "none"
+        ? []
+        : line
+              .split(",")
+              .map((k) => k.replace(/[`*.]/g, "").trim())
+              .sort();
 }
 
 /** A consumer project of its own: package.json, the fixture programs, `npm install` of the given packages. */
@@ -176,7 +181,10 @@ suite("the packed component in other teams' projects, on a real engine and clust
         const up = await ok(team, "two-services.js", "team-services", "dev", "up", config);
         figure("consumer up from empty (two services)", `${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-        for (const [name, greeting] of [["greeter", "Hello from the greeter"], ["orders", "orders API"]]) {
+        for (const [name, greeting] of [
+            ["greeter", "Hello from the greeter"],
+            ["orders", "orders API"],
+        ]) {
             const namespace = up.outputs![`${name}Namespace`];
             expect(namespace).toBe(`reuse-${name}`);
             expect(available(namespace)).toEqual(["True"]);
@@ -229,7 +237,10 @@ suite("the packed component in other teams' projects, on a real engine and clust
         const started = Date.now();
         const up = await run(team, "two-services.js", "team-upgrade", "prod", "up");
         const report = await load.stop();
-        figure("upgrade rollout", `${((Date.now() - started) / 1000).toFixed(1)} s, ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`);
+        figure(
+            "upgrade rollout",
+            `${((Date.now() - started) / 1000).toFixed(1)} s, ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`,
+        );
         expect(up.error).toBeUndefined();
         expect(report.errors).toBe(0);
         await waitFor("one Available Deployment per namespace", () => available("upgrade-greeter").length === 1, 90_000);

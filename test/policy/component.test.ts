@@ -121,15 +121,35 @@ describe("the RustService component under the policy pack", () => {
             }),
             fails: "pss-seccomp",
         },
-        { setting: "allowPrivilegeEscalation: false", transform: onContainer((c) => delete c.securityContext.allowPrivilegeEscalation), fails: "pss-privilege-escalation" },
-        { setting: "readOnlyRootFilesystem", transform: onContainer((c) => delete c.securityContext.readOnlyRootFilesystem), fails: "workload-read-only-root-filesystem" },
+        {
+            setting: "allowPrivilegeEscalation: false",
+            transform: onContainer((c) => delete c.securityContext.allowPrivilegeEscalation),
+            fails: "pss-privilege-escalation",
+        },
+        {
+            setting: "readOnlyRootFilesystem",
+            transform: onContainer((c) => delete c.securityContext.readOnlyRootFilesystem),
+            fails: "workload-read-only-root-filesystem",
+        },
         { setting: "resource requests", transform: onContainer((c) => delete c.resources.requests), fails: "workload-resources" },
         { setting: "resource limits", transform: onContainer((c) => delete c.resources.limits), fails: "workload-resources" },
         { setting: "livenessProbe", transform: onContainer((c) => delete c.livenessProbe), fails: "workload-probes" },
         { setting: "readinessProbe", transform: onContainer((c) => delete c.readinessProbe), fails: "workload-probes" },
-        { setting: "distinct probes (readiness made equal to liveness)", transform: onContainer((c) => (c.readinessProbe = c.livenessProbe)), fails: "workload-probes" },
-        { setting: "the digest pin (image by tag)", transform: onContainer((c) => (c.image = "123456789012.dkr.ecr.us-west-2.amazonaws.com/web:v1")), fails: "workload-image-digest" },
-        { setting: "automountServiceAccountToken: false on the pod", transform: onPod((spec) => delete spec.automountServiceAccountToken), fails: "workload-service-account-token" },
+        {
+            setting: "distinct probes (readiness made equal to liveness)",
+            transform: onContainer((c) => (c.readinessProbe = c.livenessProbe)),
+            fails: "workload-probes",
+        },
+        {
+            setting: "the digest pin (image by tag)",
+            transform: onContainer((c) => (c.image = "123456789012.dkr.ecr.us-west-2.amazonaws.com/web:v1")),
+            fails: "workload-image-digest",
+        },
+        {
+            setting: "automountServiceAccountToken: false on the pod",
+            transform: onPod((spec) => delete spec.automountServiceAccountToken),
+            fails: "workload-service-account-token",
+        },
         { setting: "the second replica (replicas: 1)", args: { replicas: 1 }, fails: "workload-replicas" },
         { setting: "the autoscaler's second replica (minReplicas: 1)", args: { autoscaling: { minReplicas: 1, maxReplicas: 3 } }, fails: "workload-replicas" },
         {
@@ -184,8 +204,16 @@ describe("the RustService component under the policy pack", () => {
         { change: "hostNetwork", transform: onPod((spec) => (spec.hostNetwork = true)), fails: "pss-host-namespaces" },
         { change: "a hostPort", transform: onContainer((c) => (c.ports = [{ ...c.ports[0], hostPort: 8080 }])), fails: "pss-host-ports" },
         { change: "a hostPath volume", transform: onPod((spec) => (spec.volumes = [{ name: "tmp", hostPath: { path: "/tmp" } }])), fails: "pss-volume-types" },
-        { change: "an added SYS_ADMIN capability", transform: onContainer((c) => (c.securityContext.capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] })), fails: "pss-capabilities" },
-        { change: "an unsafe sysctl", transform: onPod((spec) => (spec.securityContext.sysctls = [{ name: "kernel.msgmax", value: "65536" }])), fails: "pss-kernel-hardening" },
+        {
+            change: "an added SYS_ADMIN capability",
+            transform: onContainer((c) => (c.securityContext.capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] })),
+            fails: "pss-capabilities",
+        },
+        {
+            change: "an unsafe sysctl",
+            transform: onPod((spec) => (spec.securityContext.sysctls = [{ name: "kernel.msgmax", value: "65536" }])),
+            fails: "pss-kernel-hardening",
+        },
     ];
 
     it.each(weakenings.map((w) => [w.change, w.fails, w] as const))("with %s fails %s", async (_change, rule, weakening) => {

@@ -29,7 +29,17 @@ describe("plan values", () => {
     });
 
     it("leave out what the program only reads (stack references)", () => {
-        const read = { urn: "u", type: "pulumi:pulumi:StackReference", name: "other", parent: "", provider: "", custom: true, read: true, inputs: {}, secretInputs: [] };
+        const read = {
+            urn: "u",
+            type: "pulumi:pulumi:StackReference",
+            name: "other",
+            parent: "",
+            provider: "",
+            custom: true,
+            read: true,
+            inputs: {},
+            secretInputs: [],
+        };
         expect(planResources([read])).toEqual([]);
     });
 });

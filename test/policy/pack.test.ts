@@ -40,7 +40,10 @@ function startPack(): Promise<number> {
     pack.stderr!.on("data", (chunk) => (packStderr += chunk));
     return new Promise((resolve, reject) => {
         let stdout = "";
-        const timer = setTimeout(() => reject(new Error(`policy pack printed no port within ${STARTUP_TIMEOUT_MS} ms; stderr:\n${packStderr}`)), STARTUP_TIMEOUT_MS);
+        const timer = setTimeout(
+            () => reject(new Error(`policy pack printed no port within ${STARTUP_TIMEOUT_MS} ms; stderr:\n${packStderr}`)),
+            STARTUP_TIMEOUT_MS,
+        );
         pack.stdout!.on("data", (chunk) => {
             stdout += chunk;
             const match = /^(\d+)\s*$/m.exec(stdout);
@@ -108,7 +111,12 @@ async function analyze(type: string, props: Record<string, unknown>): Promise<Di
 async function analyzeStack(resources: ReturnType<typeof compliantStack>): Promise<Diagnostic[]> {
     const request = new pb.AnalyzeStackRequest().setResourcesList(
         resources.map((r) =>
-            new pb.AnalyzerResource().setType(r.type).setName(r.name).setUrn(r.urn).setProperties(Struct.fromJavaScript(r.props as Record<string, structPb.JavaScriptValue>)).setOptions(options()),
+            new pb.AnalyzerResource()
+                .setType(r.type)
+                .setName(r.name)
+                .setUrn(r.urn)
+                .setProperties(Struct.fromJavaScript(r.props as Record<string, structPb.JavaScriptValue>))
+                .setOptions(options()),
         ),
     );
     return diagnostics(await call(client.analyzeStack, request));
@@ -117,7 +125,14 @@ async function analyzeStack(resources: ReturnType<typeof compliantStack>): Promi
 async function configure(config: Record<string, { level: analyzerPb.EnforcementLevel; properties?: Record<string, unknown> }>): Promise<void> {
     const request = new pb.ConfigureAnalyzerRequest();
     for (const [name, { level, properties }] of Object.entries(config)) {
-        request.getPolicyconfigMap().set(name, new pb.PolicyConfig().setEnforcementlevel(level).setProperties(Struct.fromJavaScript((properties ?? {}) as Record<string, structPb.JavaScriptValue>)));
+        request
+            .getPolicyconfigMap()
+            .set(
+                name,
+                new pb.PolicyConfig()
+                    .setEnforcementlevel(level)
+                    .setProperties(Struct.fromJavaScript((properties ?? {}) as Record<string, structPb.JavaScriptValue>)),
+            );
     }
     await call(client.configure, request);
 }
@@ -143,7 +158,7 @@ describe("the policy pack served as the CLI runs it", () => {
     it("reports a root, tag-pinned Deployment as mandatory violations", async () => {
         const props = deploymentWith((p) => {
             containerSecurity(p).runAsUser = 0;
-            ((p.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0]).image = "nginx:latest";
+            (p.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0].image = "nginx:latest";
         });
         const found = await analyze(DEPLOYMENT, props);
         expect(found.map((d) => [d.policy, d.level])).toEqual([
@@ -156,7 +171,7 @@ describe("the policy pack served as the CLI runs it", () => {
     it("in preview, checks everything but the unknown image instead of skipping the resource", async () => {
         const props = deploymentWith((p) => {
             containerSecurity(p).allowPrivilegeEscalation = true;
-            ((p.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0]).image = unknownValue;
+            (p.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0].image = unknownValue;
         });
         expect((await analyze(DEPLOYMENT, props)).map((d) => d.policy)).toEqual(["pss-privilege-escalation"]);
     });
@@ -190,7 +205,11 @@ describe("the policy pack served as the CLI runs it", () => {
     });
 
     it("skips a disabled policy", async () => {
-        const mutable = stackResource("aws:ecr/repository:Repository", "web", { imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: true }, encryptionConfigurations: [{ encryptionType: "AES256" }] });
+        const mutable = stackResource("aws:ecr/repository:Repository", "web", {
+            imageTagMutability: "MUTABLE",
+            imageScanningConfiguration: { scanOnPush: true },
+            encryptionConfigurations: [{ encryptionType: "AES256" }],
+        });
         expect((await analyze(mutable.type, mutable.props)).map((d) => d.policy)).toEqual(["ecr-tag-immutability"]);
         await configure({ "ecr-tag-immutability": { level: pb.EnforcementLevel.DISABLED } });
         try {

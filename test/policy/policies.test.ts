@@ -17,7 +17,13 @@ function resourceArgs(type: string, props: Record<string, unknown>, config: Reco
         props: unknownCheckingProxy(props),
         urn: `urn:pulumi:dev::rust-service::${type}::web`,
         name: "web",
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+        },
         stackTags: new Map(),
         isType: (resourceClass) => pulumiType(resourceClass) === type,
         asType: () => undefined,
@@ -83,8 +89,14 @@ describe("the policies", () => {
     });
 
     it.each([
-        ["kubernetes:apps/v1:DeploymentPatch", { metadata: { name: "web" }, spec: { template: { spec: { containers: [{ name: "app", securityContext: { allowPrivilegeEscalation: true } }] } } } }],
-        ["kubernetes:core/v1:PodTemplate", { metadata: { name: "web" }, template: { spec: { containers: [{ name: "app", securityContext: { allowPrivilegeEscalation: true } }] } } }],
+        [
+            "kubernetes:apps/v1:DeploymentPatch",
+            { metadata: { name: "web" }, spec: { template: { spec: { containers: [{ name: "app", securityContext: { allowPrivilegeEscalation: true } }] } } } },
+        ],
+        [
+            "kubernetes:core/v1:PodTemplate",
+            { metadata: { name: "web" }, template: { spec: { containers: [{ name: "app", securityContext: { allowPrivilegeEscalation: true } }] } } },
+        ],
     ])("report a %s's violations through its own resource class", async (type, props) => {
         expect(await validate("pss-privilege-escalation", resourceArgs(type, props))).toEqual([
             'container "app": securityContext.allowPrivilegeEscalation must be false (got true); set it to false.',
@@ -105,7 +117,9 @@ describe("the policies", () => {
         const reported: [string, string | undefined][] = [];
         await policy("workload-disruption-budget").validateStack!(
             {
-                resources: resources.map((r) => ({ ...r, props: unknownCheckingProxy(r.props), dependencies: [], propertyDependencies: {} }) as unknown as PolicyResource),
+                resources: resources.map(
+                    (r) => ({ ...r, props: unknownCheckingProxy(r.props), dependencies: [], propertyDependencies: {} }) as unknown as PolicyResource,
+                ),
                 stackTags: new Map(),
                 getConfig: <T extends object>() => ({}) as T,
                 notApplicable: (): never => {
@@ -127,7 +141,7 @@ describe("resolveUnknowns", () => {
     it("lets a rule run on a Deployment whose image is unknown", async () => {
         const props = deploymentWith((p) => {
             containerSecurity(p).allowPrivilegeEscalation = true;
-            ((p.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0]).image = unknownValue;
+            (p.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0].image = unknownValue;
         });
         const args = resourceArgs("kubernetes:apps/v1:Deployment", props);
         expect(await validate("workload-image-digest", args)).toEqual([]);

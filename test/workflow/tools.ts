@@ -9,7 +9,7 @@ export const MISSING_PREREQUISITE = 3;
 
 /** Whether a command is on PATH. */
 export function commandExists(command: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+    return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 }
 
 /**
@@ -17,28 +17,28 @@ export function commandExists(command: string): boolean {
  * runs, so a machine without the prerequisite fails instead of silently skipping.
  */
 export function itNeeding(...commands: string[]): jest.It {
-  const missing = commands.filter((c) => !commandExists(c));
-  if (missing.length === 0 || process.env.CI === "true") {
-    return it;
-  }
-  console.warn(`skipping tests that need ${missing.join(", ")} (not on PATH; they run with CI=true)`);
-  return it.skip;
+    const missing = commands.filter((c) => !commandExists(c));
+    if (missing.length === 0 || process.env.CI === "true") {
+        return it;
+    }
+    console.warn(`skipping tests that need ${missing.join(", ")} (not on PATH; they run with CI=true)`);
+    return it.skip;
 }
 
 /** Runs a repository script (path relative to the root) and captures its output. */
 export function runScript(script: string, args: string[] = []): SpawnSyncReturns<string> {
-  const result = spawnSync("bash", [path.join(repoRoot, script), ...args], {
-    cwd: repoRoot,
-    encoding: "utf8",
-    timeout: 300_000,
-  });
-  if (result.error) {
-    throw result.error;
-  }
-  return result;
+    const result = spawnSync("bash", [path.join(repoRoot, script), ...args], {
+        cwd: repoRoot,
+        encoding: "utf8",
+        timeout: 300_000,
+    });
+    if (result.error) {
+        throw result.error;
+    }
+    return result;
 }
 
 /** One-line summary of a script run for assertion messages. */
 export function describeRun(result: SpawnSyncReturns<string>): string {
-  return `exit ${result.status}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
+    return `exit ${result.status}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
 }
