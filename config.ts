@@ -109,6 +109,11 @@ export const CONFIG_KEYS = {
     secretEnv: key.array("secretEnv", { secret: true }),
 } as const satisfies Record<string, KeySpec>;
 
+/** The keys of the image build (args under `build`), which a prebuilt `image` rules out. */
+export const BUILD_KEYS: readonly string[] = Object.entries(CONFIG_KEYS)
+    .filter(([, spec]) => spec.arg.startsWith("build."))
+    .map(([k]) => k);
+
 /** A key this program reads. */
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 

@@ -5,6 +5,8 @@
  *
  *   ts-node scripts/local/stack.ts <command> [args] [--dir DIR] [--stack NAME] [--sync-stack-file]
  *     up | preview | refresh | destroy     run the operation; the result is one JSON document on stdout
+ *     up [--no-rollback]                   after a rollout that cannot become ready, deploy the last good
+ *                                          release again (DIR/last-good-release.json), then fail naming both
  *     config-set KEY VALUE [--secret]      set `rust-service:KEY` in the stack (VALUE "-" reads stdin;
  *                                          with --list, a JSON array of strings for an array key)
  *     config-rm KEY
@@ -13,7 +15,8 @@
  *
  * The engine's own output streams to stderr. DIR (default .local/pulumi) holds the backend, PULUMI_HOME,
  * the work directory with copies of Pulumi.yaml and Pulumi.<stack>.yaml, and the generated passphrase
- * (unless PULUMI_CONFIG_PASSPHRASE is set). `--sync-stack-file` refreshes the work directory's stack
+ * (unless PULUMI_CONFIG_PASSPHRASE is set), and the record of the last successful `up` (its stack file,
+ * secrets encrypted, and the image digest it ran). `--sync-stack-file` refreshes the work directory's stack
  * file from the repository's before the command, keeping its encryption salt and its `image`.
  * The tools (pulumi, pulumi-resource-kubernetes, kubectl) come from scripts/cluster/toolchain.sh.
  */
@@ -27,9 +30,11 @@ import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automa
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { RustServiceArgs } from "../../components/args";
 import { STACK_LABEL } from "../../components/labels";
-import { parseStackConfig, PROJECT, StackConfigError } from "../../config";
+import { BUILD_KEYS, parseStackConfig, PROJECT, StackConfigError } from "../../config";
 import { tool, toolchain } from "../cluster/tools";
 import { repoRoot } from "../lib/process";
+import { isRolloutFailure, LAST_GOOD_FILE, parseRelease, Release, rollbackStackFile } from "./lastGood";
+import { runStack } from "./runStack";
 
 /** One resource step the engine reported. */
 export interface Step {
@@ -51,6 +56,8 @@ export interface StackResult {
     /** The exported deployment (`export`); secrets stay encrypted in it. */
     state?: unknown;
     error?: string;
+    /** After a failed `up`: the last good release this run deployed again, and how that went. */
+    rollback?: { ok: boolean; to: { imageRef: string; deployedAt: string }; durationMs: number; changes?: OpMap; error?: string };
 }
 
 /** The passphrase of the local state: PULUMI_CONFIG_PASSPHRASE, else DIR/passphrase, created on first use. */
@@ -162,8 +169,8 @@ function exportState(stack: Stack): unknown {
     return JSON.parse(out);
 }
 
-/** Collects the resource steps and the error diagnostics of one operation from the engine's events. */
-function collectEvents(steps: Step[], errors: string[]): (event: EngineEvent) => void {
+/** Collects the resource steps, the error diagnostics and the types they were about from the engine's events. */
+function collectEvents(steps: Step[], errors: string[], failedTypes = new Set<string>()): (event: EngineEvent) => void {
     return (event) => {
         const pre = event.resourcePreEvent;
         if (pre) steps.push({ op: pre.metadata.op, type: pre.metadata.type, urn: pre.metadata.urn });
@@ -173,6 +180,9 @@ function collectEvents(steps: Step[], errors: string[]): (event: EngineEvent) =>
         if (diagnostic?.severity === "error" && !/^(update failed|One or more errors occurred)/.test(diagnostic.message)) {
             const message = diagnostic.message.trimEnd();
             if (!errors.includes(message)) errors.push(message);
+            // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>
+            const type = diagnostic.urn?.split("::")[2]?.split("$").pop();
+            if (type) failedTypes.add(type);
         }
     };
 }
@@ -285,6 +295,41 @@ async function checkNamespaceOwnership(stack: Stack): Promise<void> {
     if (problem) throw new RefusedBeforeEngine(problem);
 }
 
+function stackFilePath(stack: Stack): string {
+    return path.join((stack.workspace as LocalWorkspace).workDir, `Pulumi.${stack.name}.yaml`);
+}
+
+/** Records the release an `up` just deployed, beside the state (written whole, then renamed). */
+function recordRelease(dir: string, stack: Stack, imageRef: unknown): void {
+    if (typeof imageRef !== "string") return;
+    const release: Release = { deployedAt: new Date().toISOString(), imageRef, stackFile: fs.readFileSync(stackFilePath(stack), "utf8") };
+    const file = path.join(dir, LAST_GOOD_FILE);
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(release, null, 2), { mode: 0o600 });
+    fs.renameSync(`${file}.tmp`, file);
+}
+
+function lastRelease(dir: string): Release | undefined {
+    const file = path.join(dir, LAST_GOOD_FILE);
+    return fs.existsSync(file) ? parseRelease(fs.readFileSync(file, "utf8")) : undefined;
+}
+
+/**
+ * Deploys the last good release again after a failed rollout: its stack file (the image pinned to the
+ * digest it ran) goes back in place and `up` runs with it, which returns the Deployment to the
+ * ReplicaSet that served, removes the failed release's pods and records good inputs in the state.
+ * The `up` runs in a process of its own: the program is evaluated once per process.
+ */
+async function rollBack(dir: string, stack: Stack, release: Release): Promise<NonNullable<StackResult["rollback"]>> {
+    const started = Date.now();
+    const to = { imageRef: release.imageRef, deployedAt: release.deployedAt };
+    process.stderr.write(`\n[rollback] the rollout failed: deploying the last good release again (${release.imageRef}, deployed ${release.deployedAt})\n`);
+    fs.writeFileSync(stackFilePath(stack), rollbackStackFile(release, PROJECT, BUILD_KEYS));
+    const { result } = await runStack(["up", "--no-rollback"], { dir, stack: stack.name, kubeconfig: process.env.KUBECONFIG ?? "", showEngineOutput: true });
+    const durationMs = Date.now() - started;
+    if (result.ok) process.stderr.write(`[rollback] rolled back to ${release.imageRef} in ${(durationMs / 1000).toFixed(1)} s\n`);
+    return { ok: result.ok, to, durationMs, changes: result.changes, error: result.error };
+}
+
 /** A command refused before the engine ran: nothing was touched, and the cluster's pods are not its story. */
 class RefusedBeforeEngine extends Error {}
 
@@ -299,8 +344,15 @@ async function run(argv: string[]): Promise<number> {
     const dir = path.resolve(valueOf("--dir") ?? process.env.RUST_SERVICE_LOCAL_DIR ?? path.join(repoRoot, ".local", "pulumi"));
     const stackName = valueOf("--stack") ?? "local";
     const started = Date.now();
+    const engineCommand = ["up", "preview", "refresh", "destroy"].includes(command ?? "");
     const print = (result: Omit<StackResult, "durationMs">) => {
-        process.stdout.write(`${JSON.stringify({ ...result, durationMs: Date.now() - started }, null, 2)}\n`);
+        const durationMs = Date.now() - started;
+        if (engineCommand) {
+            const counts = Object.entries(result.changes ?? {}).map(([op, n]) => `${n} ${op}`);
+            const outcome = result.ok ? `done${counts.length > 0 ? ` (${counts.join(", ")})` : ""}` : "failed";
+            process.stderr.write(`[${command}] ${outcome} in ${(durationMs / 1000).toFixed(1)} s\n`);
+        }
+        process.stdout.write(`${JSON.stringify({ ...result, durationMs }, null, 2)}\n`);
         return result.ok ? 0 : 1;
     };
     if (!command) {
@@ -310,8 +362,10 @@ async function run(argv: string[]): Promise<number> {
         return 2;
     }
     const stack = await openStack(dir, stackName, { sync: flags.has("--sync-stack-file") });
+    if (engineCommand) process.stderr.write(`[${command}] stack ${stackName} in ${dir}\n`);
     const onOutput = (text: string) => process.stderr.write(text);
     const steps: Step[] = [];
+    const failedTypes = new Set<string>();
     // What the engine reported as errors: the result's `error`, without the CLI's whole transcript
     // (which the engine already streamed to stderr) around it.
     const errors: string[] = [];
@@ -341,8 +395,9 @@ async function run(argv: string[]): Promise<number> {
             }
             case "up": {
                 await checkNamespaceOwnership(stack);
-                const result = await stack.up({ onOutput, onEvent: collectEvents(steps, errors) });
+                const result = await stack.up({ onOutput, onEvent: collectEvents(steps, errors, failedTypes) });
                 const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
+                recordRelease(dir, stack, outputs.imageRef);
                 return print({ command, ok: true, changes: result.summary.resourceChanges, steps, outputs });
             }
             case "refresh": {
@@ -369,6 +424,11 @@ async function run(argv: string[]): Promise<number> {
             const namespace = (await configuredArgs(stack))?.namespace;
             const failures = namespace ? podFailures(tool("kubectl"), namespace) : [];
             if (failures.length > 0) message = `${failures.join("\n")}\n\n${message}`;
+            const release = lastRelease(dir);
+            if (!flags.has("--no-rollback") && release && isRolloutFailure(failedTypes)) {
+                const rollback = await rollBack(dir, stack, release);
+                return print({ command, ok: false, steps, error: message, rollback });
+            }
         }
         return print({ command, ok: false, steps, error: message });
     }

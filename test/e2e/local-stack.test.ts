@@ -263,7 +263,7 @@ suite("the local stack on a real engine and cluster", () => {
         for (const form of forms) expect(stack.transcript.join("\n")).not.toContain(form);
     });
 
-    it("fails a rollout that cannot become ready within the rollout timeout, names the pod's failure, keeps the old pods serving, and recovers on revert", async () => {
+    it("with rollback off, fails a rollout that cannot become ready within the rollout timeout, names the pod's failure, keeps the old pods serving, and recovers on revert", async () => {
         const before = JSON.parse((await get(serviceUrl)).body).greeting;
         const crashing = await pushCrashingImage("localhost:5001/rust-service", "fatal: this release cannot start (e2e)");
         await stack.setConfig("rolloutTimeoutSeconds", "30");
@@ -272,9 +272,10 @@ suite("the local stack on a real engine and cluster", () => {
 
         const load = startLoad(serviceUrl);
         const started = Date.now();
-        const { result } = await stack.run(["up"]);
+        const { result } = await stack.run(["up", "--no-rollback"]);
         const seconds = (Date.now() - started) / 1000;
         const report = await load.stop();
+        expect(result.rollback).toBeUndefined();
         figure("failed rollout", `up failed after ${seconds.toFixed(1)} s (timeout 30 s); ${report.requests} requests, ${report.errors} errors`);
 
         expect(result.ok).toBe(false);
@@ -289,6 +290,56 @@ suite("the local stack on a real engine and cluster", () => {
         expect(deployment().status.conditions.find((c: Json) => c.type === "Available").status).toBe("True");
         const pods = await settledPods();
         expect(pods.every((p: Json) => p.status.containerStatuses[0].ready)).toBe(true);
+    });
+
+    /**
+     * `up` of a release that cannot become ready, under load: it fails, names the failure, deploys the
+     * last good release again by itself, and leaves state and cluster agreeing on that release.
+     */
+    const upRollsBack = async (name: string, failure: RegExp): Promise<void> => {
+        const good = JSON.parse((await get(serviceUrl)).body).greeting;
+        // Enough requests for the whole sequence (a failed rollout, then the rollback) at about 600 a second.
+        const load = startLoad(serviceUrl, 4, 200_000);
+        const started = Date.now();
+        const { result } = await stack.run(["up"]);
+        const seconds = (Date.now() - started) / 1000;
+        const report = await load.stop();
+        figure(
+            name,
+            `up failed and rolled back in ${seconds.toFixed(1)} s (rollout timeout 30 s, rollback ${((result.rollback?.durationMs ?? 0) / 1000).toFixed(1)} s); ` +
+                `${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`,
+        );
+
+        expect(result.ok).toBe(false);
+        expect(result.error).toMatch(failure);
+        expect(result.rollback).toMatchObject({ ok: true, to: { imageRef } });
+        expect(report.errors).toBe(0);
+        expect(Object.keys(report.bodies).every((body) => JSON.parse(body).greeting === good)).toBe(true);
+
+        // No pod of the failed release remains: every pod runs the good digest with the good limits.
+        const pods = await settledPods();
+        expect(pods.map((p: Json) => [p.spec.containers[0].image, p.spec.containers[0].resources.limits.memory, p.status.containerStatuses[0].ready])).toEqual(
+            pods.map(() => [imageRef, "128Mi", true]),
+        );
+        const all = kubectlJson(["-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/name=rust-service"]).items;
+        expect(all.filter((p: Json) => p.spec.containers[0].image !== imageRef || p.spec.containers[0].resources.limits.memory !== "128Mi")).toEqual([]);
+        // State and cluster agree on the restored release: nothing to change, no init errors left.
+        expect(changedSteps(await stack.ok(["preview"]))).toEqual([]);
+        expect(JSON.stringify((await stack.ok(["export"])).state)).not.toContain("initErrors");
+    };
+
+    it("rolls a release whose container exits at start back to the last good release by itself, serving every request", async () => {
+        await stack.setConfig("image", await pushCrashingImage("localhost:5001/rust-service", "fatal: this release cannot start (e2e)"));
+        await upRollsBack("rollback after a crashing image", /fatal: this release cannot start \(e2e\)/);
+    });
+
+    it("rolls a configuration that passes validation but cannot become ready (2Mi of memory) back by itself", async () => {
+        await stack.setConfig("memoryRequest", "2Mi");
+        await stack.setConfig("memoryLimit", "2Mi");
+        await upRollsBack("rollback after a 2Mi memory limit", /timed out waiting to be Ready|ProgressDeadlineExceeded/);
+        const stackFile = fs.readFileSync(path.join(stack.dir, "project", "Pulumi.local.yaml"), "utf8");
+        expect(stackFile).toContain("rust-service:memoryRequest: 32Mi\n");
+        expect(stackFile).toContain("rust-service:memoryLimit: 128Mi\n");
     });
 
     it("rejects a privileged pod in its namespace through the restricted Pod Security label", async () => {

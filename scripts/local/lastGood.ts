@@ -1,0 +1,52 @@
+/**
+ * The last release that deployed successfully on a stack, recorded beside its state after every
+ * successful `up`, and what a rollback deploys from it. Pure: reading and writing the file is the
+ * runner's job. The stack file is kept as the stack holds it, so secret values stay `secure:`
+ * ciphertext under the stack's own key.
+ */
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+
+/** A successful deploy: when, the image it ran, and the stack file it ran with. */
+export interface Release {
+    /** ISO time of the successful `up`. */
+    deployedAt: string;
+    /** The digest-pinned image it ran (the `imageRef` output). */
+    imageRef: string;
+    /** The stack file (`Pulumi.<stack>.yaml`) as it was: config with secrets encrypted, and the salt. */
+    stackFile: string;
+}
+
+/** The file name of the record, in the runner's state folder. */
+export const LAST_GOOD_FILE = "last-good-release.json";
+
+/** Parses a record; undefined when it is missing fields (never half-trusted). */
+export function parseRelease(text: string): Release | undefined {
+    const value = JSON.parse(text) as Partial<Release>;
+    const ok = typeof value.deployedAt === "string" && typeof value.imageRef === "string" && typeof value.stackFile === "string";
+    return ok ? (value as Release) : undefined;
+}
+
+/**
+ * The stack file a rollback deploys: the release's own config, with its image pinned to the digest
+ * it ran. A release whose image the component built (no `image` key) is redeployed from that digest
+ * as a prebuilt image, without rebuilding, so its build keys go (they conflict with `image`); a later
+ * `pulumi config rm image` builds again.
+ */
+export function rollbackStackFile(release: Release, project: string, buildKeys: readonly string[]): string {
+    const file = (parseYaml(release.stackFile) ?? {}) as { config?: Record<string, unknown> };
+    const config: Record<string, unknown> = { ...(file.config ?? {}) };
+    const imageKey = `${project}:image`;
+    if (config[imageKey] !== release.imageRef) {
+        for (const k of buildKeys) delete config[`${project}:${k}`];
+        config[imageKey] = release.imageRef;
+    }
+    return stringifyYaml({ ...file, config });
+}
+
+/**
+ * Whether a failed `up` is the workload's (it did not become ready), which a rollback answers, as
+ * opposed to bad input or an unreachable cluster, which it would only repeat: an error on a Deployment.
+ */
+export function isRolloutFailure(failedTypes: ReadonlySet<string>): boolean {
+    return failedTypes.has("kubernetes:apps/v1:Deployment");
+}
