@@ -3,7 +3,7 @@
  * tests alike: one process per operation, its JSON result parsed, the engine's output streamed to the
  * terminal or kept.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { repoRoot } from "../lib/process";
 import type { StackResult } from "./stack";
@@ -24,6 +24,8 @@ export interface StackRunOptions {
     input?: string;
     /** Stream the engine's output to this process's stderr instead of keeping it. */
     showEngineOutput?: boolean;
+    /** Aborting it sends the runner SIGINT, as a cancelled CI job does; aborting with reason "SIGKILL" kills the runner and its engine. */
+    signal?: AbortSignal;
 }
 
 /** What one operation produced: its result, and the engine's text output unless it was streamed. */
@@ -47,6 +49,15 @@ export function runStack(args: readonly string[], options: StackRunOptions): Pro
         child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
         child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
         child.stdin!.end(options.input ?? "");
+        options.signal?.addEventListener("abort", () => {
+            if (options.signal?.reason === "SIGKILL") {
+                // Everything at once, as a power cut or a killed CI machine: the runner and the engine under it.
+                spawnSync("pkill", ["-KILL", "-P", String(child.pid)]);
+                child.kill("SIGKILL");
+            } else {
+                child.kill("SIGINT");
+            }
+        });
         child.on("error", reject);
         child.on("exit", () => {
             try {

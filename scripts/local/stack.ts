@@ -23,17 +23,19 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { RustServiceArgs } from "../../components/args";
-import { STACK_LABEL } from "../../components/labels";
+import { STACK_LABEL, stackLabelValue } from "../../components/labels";
 import { BUILD_KEYS, parseStackConfig, PROJECT, StackConfigError } from "../../config";
 import { tool, toolchain } from "../cluster/tools";
 import { repoRoot } from "../lib/process";
 import { isRolloutFailure, LAST_GOOD_FILE, parseRelease, Release, rollbackStackFile } from "./lastGood";
+import { isStaleLock, LockInfo, PendingOperation, planRecovery } from "./recovery";
 import { runStack } from "./runStack";
 
 /** One resource step the engine reported. */
@@ -56,6 +58,8 @@ export interface StackResult {
     /** The exported deployment (`export`); secrets stay encrypted in it. */
     state?: unknown;
     error?: string;
+    /** The operation was stopped by SIGINT or SIGTERM (its state is consistent unless the budget ran out). */
+    interrupted?: { signal: string; killedAfterBudget: boolean };
     /** After a failed `up`: the last good release this run deployed again, and how that went. */
     rollback?: { ok: boolean; to: { imageRef: string; deployedAt: string }; durationMs: number; changes?: OpMap; error?: string };
 }
@@ -295,6 +299,70 @@ async function checkNamespaceOwnership(stack: Stack): Promise<void> {
     if (problem) throw new RefusedBeforeEngine(problem);
 }
 
+/** The Kubernetes object of a type and name in the cluster (its labels), or undefined when there is none. */
+function clusterObject(type: string, name: string, namespace: string | undefined): { labels: Record<string, string> } | undefined {
+    // kubernetes:apps/v1:Deployment -> deployment.apps; kubernetes:core/v1:ConfigMap -> configmap
+    const [, groupVersion, kind] = /^kubernetes:([^:]+):(.+)$/.exec(type) ?? [];
+    const group = groupVersion?.split("/")[0];
+    const resource = `${kind?.toLowerCase()}${group && group !== "core" ? `.${group}` : ""}`;
+    try {
+        const out = execFileSync(tool("kubectl"), ["get", resource, name, ...(namespace ? ["-n", namespace] : []), "-o", "json"], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        return { labels: JSON.parse(out).metadata?.labels ?? {} };
+    } catch (error) {
+        if (/NotFound|not found/.test(String((error as { stderr?: string }).stderr ?? ""))) return undefined;
+        throw error;
+    }
+}
+
+function pidAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Before an engine command: clears what an interrupted (killed) run left. A lock whose process is gone
+ * is removed (`pulumi cancel`); a pending create of one of this stack's Kubernetes objects that exists
+ * in the cluster is put in the state under its ID, so it is neither orphaned nor created again under a
+ * new name; other pending operations are dropped with a warning naming them; then a refresh of what
+ * was touched reads the real state. Prints one line per thing it did.
+ */
+async function recoverInterrupted(stack: Stack, dir: string, onOutput: (text: string) => void): Promise<void> {
+    const started = Date.now();
+    const say = (line: string) => process.stderr.write(`[recovery] ${line}\n`);
+    const lockDir = path.join(dir, "backend", ".pulumi", "locks", "organization", PROJECT, stack.name);
+    const locks = fs.existsSync(lockDir) ? fs.readdirSync(lockDir).filter((f) => f.endsWith(".json")) : [];
+    const stale = locks
+        .map((f) => JSON.parse(fs.readFileSync(path.join(lockDir, f), "utf8")) as LockInfo)
+        .filter((l) => isStaleLock(l, os.hostname(), pidAlive));
+    if (stale.length > 0 && stale.length === locks.length) {
+        await stack.cancel();
+        for (const lock of stale) say(`removed the lock of an interrupted run (pid ${lock.pid}, taken ${lock.timestamp ?? "at an unknown time"})`);
+    }
+    const state = exportState(stack) as { deployment?: { pending_operations?: PendingOperation[]; resources?: Record<string, unknown>[] } };
+    const pending = state.deployment?.pending_operations ?? [];
+    if (!state.deployment || pending.length === 0) return;
+    const plan = planRecovery(pending, [STACK_LABEL, stackLabelValue(PROJECT, stack.name)], clusterObject);
+    // The object's inputs carry its apiVersion and kind, which the provider's read needs; the refresh fills in the rest.
+    state.deployment.resources = [
+        ...(state.deployment.resources ?? []),
+        ...plan.adopt.map(({ op, id }) => ({ ...op.resource, id, outputs: op.resource.inputs ?? {} })),
+    ];
+    state.deployment.pending_operations = [];
+    await stack.importStack(state as Parameters<Stack["importStack"]>[0]);
+    for (const { op, id } of plan.adopt) say(`kept ${op.resource.urn}: its create was interrupted, and the cluster has it as ${id} with this stack's label`);
+    for (const { op, reason } of plan.drop) say(`warning: dropped the pending operation on ${op.resource.urn}: ${reason}`);
+    const touched = pending.map((op) => op.resource.urn);
+    await stack.refresh({ onOutput, target: touched });
+    say(`refreshed ${touched.length} resource(s) the interrupted run touched in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 function stackFilePath(stack: Stack): string {
     return path.join((stack.workspace as LocalWorkspace).workDir, `Pulumi.${stack.name}.yaml`);
 }
@@ -330,6 +398,38 @@ async function rollBack(dir: string, stack: Stack, release: Release): Promise<No
     return { ok: result.ok, to, durationMs, changes: result.changes, error: result.error };
 }
 
+/** Seconds an interrupted operation gets to stop by itself before the engine is killed (RUST_SERVICE_STOP_BUDGET). */
+const STOP_BUDGET_SECONDS = Number(process.env.RUST_SERVICE_STOP_BUDGET ?? 30);
+
+/**
+ * SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops the running operation as the CLI's own Ctrl-C
+ * does: SIGINT to the engine, which lets the resource operations in flight finish, records them in the
+ * state and releases the lock. A second signal, or the budget running out, kills the engine.
+ */
+function interruptible(engineOutput: () => string): { signal: AbortSignal; interrupted: () => StackResult["interrupted"] } {
+    const controller = new AbortController();
+    let interrupted: StackResult["interrupted"];
+    const kill = () => {
+        if (interrupted) interrupted.killedAfterBudget = true;
+        execFileSync("pkill", ["-KILL", "-P", String(process.pid), "-x", "pulumi"], { stdio: "ignore" });
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+        if (interrupted) return kill();
+        interrupted = { signal, killedAfterBudget: false };
+        process.stderr.write(`\n[${signal}] stopping: the engine finishes what is in flight (at most ${STOP_BUDGET_SECONDS} s)\n`);
+        // Ctrl-C at a terminal (and a CI runner's cancel) signals the engine too, and a second SIGINT
+        // would make it stop at once: forward the signal only when the engine has not said it got one.
+        const seen = engineOutput().length;
+        setTimeout(() => {
+            if (!/\^C received|cancelling/i.test(engineOutput().slice(seen))) controller.abort();
+        }, 500).unref();
+        setTimeout(kill, STOP_BUDGET_SECONDS * 1000).unref();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    return { signal: controller.signal, interrupted: () => interrupted };
+}
+
 /** A command refused before the engine ran: nothing was touched, and the cluster's pods are not its story. */
 class RefusedBeforeEngine extends Error {}
 
@@ -363,13 +463,20 @@ async function run(argv: string[]): Promise<number> {
     }
     const stack = await openStack(dir, stackName, { sync: flags.has("--sync-stack-file") });
     if (engineCommand) process.stderr.write(`[${command}] stack ${stackName} in ${dir}\n`);
-    const onOutput = (text: string) => process.stderr.write(text);
+    let engineOutput = "";
+    const onOutput = (text: string) => {
+        engineOutput += text;
+        process.stderr.write(text);
+    };
+    // Only the engine's operations stop gracefully; the others end on a signal as any process does.
+    const { signal, interrupted } = engineCommand ? interruptible(() => engineOutput) : { signal: undefined, interrupted: () => undefined };
     const steps: Step[] = [];
     const failedTypes = new Set<string>();
     // What the engine reported as errors: the result's `error`, without the CLI's whole transcript
     // (which the engine already streamed to stderr) around it.
     const errors: string[] = [];
     try {
+        if (engineCommand) await recoverInterrupted(stack, dir, onOutput);
         switch (command) {
             case "config-set": {
                 const [key, raw] = rest;
@@ -390,22 +497,22 @@ async function run(argv: string[]): Promise<number> {
                 return print({ command, ok: true });
             case "preview": {
                 await checkNamespaceOwnership(stack);
-                const result = await stack.preview({ onOutput, onEvent: collectEvents(steps, errors) });
+                const result = await stack.preview({ onOutput, signal, onEvent: collectEvents(steps, errors) });
                 return print({ command, ok: true, changes: result.changeSummary, steps });
             }
             case "up": {
                 await checkNamespaceOwnership(stack);
-                const result = await stack.up({ onOutput, onEvent: collectEvents(steps, errors, failedTypes) });
+                const result = await stack.up({ onOutput, signal, onEvent: collectEvents(steps, errors, failedTypes) });
                 const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
                 recordRelease(dir, stack, outputs.imageRef);
                 return print({ command, ok: true, changes: result.summary.resourceChanges, steps, outputs });
             }
             case "refresh": {
-                const result = await stack.refresh({ onOutput, onEvent: collectEvents(steps, errors) });
+                const result = await stack.refresh({ onOutput, signal, onEvent: collectEvents(steps, errors) });
                 return print({ command, ok: true, changes: result.summary.resourceChanges, steps });
             }
             case "destroy": {
-                const result = await stack.destroy({ onOutput, onEvent: collectEvents(steps, errors) });
+                const result = await stack.destroy({ onOutput, signal, onEvent: collectEvents(steps, errors) });
                 return print({ command, ok: true, changes: result.summary.resourceChanges, steps });
             }
             case "export":
@@ -420,6 +527,9 @@ async function run(argv: string[]): Promise<number> {
         }
     } catch (error) {
         let message = errors.length > 0 ? errors.join("\n") : explainError(error instanceof Error ? error.message : String(error), dir);
+        if (interrupted()) {
+            return print({ command, ok: false, steps, interrupted: interrupted(), error: `interrupted by ${interrupted()!.signal}\n${message}` });
+        }
         if (command === "up" && !(error instanceof RefusedBeforeEngine)) {
             const namespace = (await configuredArgs(stack))?.namespace;
             const failures = namespace ? podFailures(tool("kubectl"), namespace) : [];

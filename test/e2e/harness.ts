@@ -117,8 +117,9 @@ export class E2eStack {
         private readonly passphrase: string,
     ) {}
 
-    async run(args: string[], input?: string): Promise<StackRun> {
-        const run = await runStack(args, { dir: this.dir, stack: "local", kubeconfig, env: { PULUMI_CONFIG_PASSPHRASE: this.passphrase }, input });
+    /** Runs one operation; aborting `signal` interrupts it with SIGINT. */
+    async run(args: string[], input?: string, signal?: AbortSignal): Promise<StackRun> {
+        const run = await runStack(args, { dir: this.dir, stack: "local", kubeconfig, env: { PULUMI_CONFIG_PASSPHRASE: this.passphrase }, input, signal });
         this.transcript.push(JSON.stringify(run.result, null, 2), run.engineOutput);
         return run;
     }

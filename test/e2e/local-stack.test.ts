@@ -74,6 +74,18 @@ suite("the local stack on a real engine and cluster", () => {
         );
         return report;
     };
+    /** The kinds of the stack's objects in a namespace, one entry per object, sorted: a duplicate shows twice. */
+    const ownedKinds = (namespace: string): string[] =>
+        kubectlJson([
+            "-n",
+            namespace,
+            "get",
+            "deployments,services,configmaps,secrets,serviceaccounts,poddisruptionbudgets",
+            "-l",
+            "app.kubernetes.io/name=rust-service",
+        ])
+            .items.map((o: Json) => o.kind)
+            .sort();
     const settledPods = async (): Promise<Json[]> => {
         const want = deployment().spec.replicas;
         let pods: Json[] = [];
@@ -333,13 +345,111 @@ suite("the local stack on a real engine and cluster", () => {
         await upRollsBack("rollback after a crashing image", /fatal: this release cannot start \(e2e\)/);
     });
 
-    it("rolls a configuration that passes validation but cannot become ready (2Mi of memory) back by itself", async () => {
-        await stack.setConfig("memoryRequest", "2Mi");
-        await stack.setConfig("memoryLimit", "2Mi");
-        await upRollsBack("rollback after a 2Mi memory limit", /timed out waiting to be Ready|ProgressDeadlineExceeded/);
+    it("rolls a configuration that passes validation but cannot become ready (a CPU request no node can give) back by itself", async () => {
+        // Pods that can never be scheduled: the rollout times out with nothing crashing meanwhile.
+        await stack.setConfig("cpuRequest", "64");
+        await stack.setConfig("cpuLimit", "64");
+        await upRollsBack("rollback after an unschedulable CPU request", /timed out waiting to be Ready|ProgressDeadlineExceeded/);
         const stackFile = fs.readFileSync(path.join(stack.dir, "project", "Pulumi.local.yaml"), "utf8");
-        expect(stackFile).toContain("rust-service:memoryRequest: 32Mi\n");
-        expect(stackFile).toContain("rust-service:memoryLimit: 128Mi\n");
+        expect(stackFile).toContain("rust-service:cpuRequest: 50m\n");
+        expect(stackFile).toContain("rust-service:cpuLimit: 500m\n");
+        const unschedulable = () =>
+            kubectlJson(["-n", NAMESPACE, "get", "pods"]).items.filter((p: Json) => p.spec.containers[0].resources.requests.cpu === "64");
+        await waitFor("the failed release's pending pods to go", () => unschedulable().length === 0, 30_000);
+        expect(unschedulable()).toEqual([]);
+    });
+
+    it("stops an up interrupted by SIGINT during a rollout within its budget; the next up completes, with nothing orphaned or duplicated", async () => {
+        const before = ownedKinds(NAMESPACE);
+        const generation = deployment().metadata.generation;
+        await stack.setConfig("greeting", "Hello after an interruption");
+
+        const interrupt = new AbortController();
+        const load = startLoad(serviceUrl, 4, 200_000);
+        const running = stack.run(["up"], undefined, interrupt.signal);
+        await waitFor("the rollout to start", () => deployment().metadata.generation > generation, 60_000);
+        const stoppedAt = Date.now();
+        interrupt.abort();
+        const { result } = await running;
+        const seconds = (Date.now() - stoppedAt) / 1000;
+        figure("SIGINT during a rollout", `the runner stopped ${seconds.toFixed(1)} s after SIGINT`);
+
+        expect(result.ok).toBe(false);
+        expect(result.interrupted).toEqual({ signal: "SIGINT", killedAfterBudget: false });
+        expect(seconds).toBeLessThan(30);
+
+        const next = await stack.ok(["up"]);
+        const report = await load.stop();
+        figure("up after the interruption", `${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`);
+        expect(report.errors).toBe(0);
+        expect(next.rollback).toBeUndefined();
+        expect(changedSteps(await stack.ok(["preview"]))).toEqual([]);
+        expect(ownedKinds(NAMESPACE)).toEqual(before);
+        const pods = await settledPods();
+        for (const pod of pods) expect(JSON.parse((await get(`http://${pod.status.podIP}:8080/`)).body).greeting).toBe("Hello after an interruption");
+        await stack.setConfig("greeting", "Hello from the e2e test");
+        await stack.ok(["up"]);
+    });
+
+    it("recovers from SIGKILL of the runner and the engine during a rollout: the next up clears the lock and the pending operation by itself", async () => {
+        const before = ownedKinds(NAMESPACE);
+        const generation = deployment().metadata.generation;
+        await stack.setConfig("greeting", "Hello after a kill");
+
+        const kill = new AbortController();
+        const load = startLoad(serviceUrl, 4, 200_000);
+        const running = stack.run(["up"], undefined, kill.signal);
+        await waitFor("the rollout to start", () => deployment().metadata.generation > generation, 60_000);
+        kill.abort("SIGKILL");
+        await expect(running).rejects.toThrow(/printed no result/);
+
+        const started = Date.now();
+        const { result, engineOutput } = await stack.run(["up"]);
+        const report = await load.stop();
+        figure(
+            "up after SIGKILL",
+            `${((Date.now() - started) / 1000).toFixed(1)} s; ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`,
+        );
+        expect(result.error).toBeUndefined();
+        expect(result.ok).toBe(true);
+        expect(engineOutput).toMatch(/\[recovery\] removed the lock of an interrupted run \(pid \d+/);
+        expect(engineOutput).toContain(
+            "[recovery] warning: dropped the pending operation on urn:pulumi:local::rust-service::rust-service:index:RustService$kubernetes:apps/v1:Deployment::rust-service: interrupted while updating",
+        );
+        expect(report.errors).toBe(0);
+        expect(changedSteps(await stack.ok(["preview"]))).toEqual([]);
+        expect(ownedKinds(NAMESPACE)).toEqual(before);
+        for (const pod of await settledPods()) expect(JSON.parse((await get(`http://${pod.status.podIP}:8080/`)).body).greeting).toBe("Hello after a kill");
+        await stack.setConfig("greeting", "Hello from the e2e test");
+        await stack.ok(["up"]);
+    });
+
+    it("stops an up from empty interrupted by SIGINT; the next up completes with one of each object, and destroy leaves nothing", async () => {
+        const namespace = "rust-service-e2e-interrupted";
+        const fresh = new E2eStack(path.join(workDir, "interrupted"), randomBytes(16).toString("hex"));
+        await fresh.setConfig("image", imageRef);
+        await fresh.setConfig("namespace", namespace);
+        await fresh.setConfig("replicas", "1");
+
+        const interrupt = new AbortController();
+        const running = fresh.run(["up"], undefined, interrupt.signal);
+        const namespaceExists = () => kubectlJson(["get", "namespaces"]).items.some((n: Json) => n.metadata.name === namespace);
+        await waitFor("the namespace to be created", namespaceExists, 60_000);
+        const stoppedAt = Date.now();
+        interrupt.abort();
+        const { result } = await running;
+        figure("SIGINT during a create from empty", `the runner stopped ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after SIGINT`);
+        expect(result.ok).toBe(false);
+        expect(result.interrupted).toEqual({ signal: "SIGINT", killedAfterBudget: false });
+
+        await fresh.ok(["up"]);
+        expect(changedSteps(await fresh.ok(["preview"]))).toEqual([]);
+        const kinds = ownedKinds(namespace);
+        expect(kinds.filter((kind, i) => kinds.indexOf(kind) !== i)).toEqual([]);
+        expect(kinds).toEqual(expect.arrayContaining(["Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"]));
+
+        await fresh.ok(["destroy"]);
+        await waitFor("the namespace to be deleted", () => !namespaceExists());
     });
 
     it("rejects a privileged pod in its namespace through the restricted Pod Security label", async () => {
