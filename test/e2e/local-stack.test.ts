@@ -359,17 +359,24 @@ suite("the local stack on a real engine and cluster", () => {
         expect(unschedulable()).toEqual([]);
     });
 
-    it("stops an up interrupted by SIGINT during a rollout within its budget; the next up completes, with nothing orphaned or duplicated", async () => {
+    /**
+     * Starts an `up` of a new greeting under load and interrupts it (SIGINT, or SIGKILL of the runner and
+     * its engine) once the rollout has begun; returns the interrupted run, the load and the objects before.
+     */
+    const interruptRollout = async (greeting: string, signal: "SIGINT" | "SIGKILL") => {
         const before = ownedKinds(NAMESPACE);
         const generation = deployment().metadata.generation;
-        await stack.setConfig("greeting", "Hello after an interruption");
-
+        await stack.setConfig("greeting", greeting);
         const interrupt = new AbortController();
         const load = startLoad(serviceUrl, 4, 200_000);
         const running = stack.run(["up"], undefined, interrupt.signal);
         await waitFor("the rollout to start", () => deployment().metadata.generation > generation, 60_000);
-        const stoppedAt = Date.now();
-        interrupt.abort();
+        interrupt.abort(signal);
+        return { before, load, running, stoppedAt: Date.now() };
+    };
+
+    it("stops an up interrupted by SIGINT during a rollout within its budget; the next up completes, with nothing orphaned or duplicated", async () => {
+        const { before, load, running, stoppedAt } = await interruptRollout("Hello after an interruption", "SIGINT");
         const { result } = await running;
         const seconds = (Date.now() - stoppedAt) / 1000;
         figure("SIGINT during a rollout", `the runner stopped ${seconds.toFixed(1)} s after SIGINT`);
@@ -392,15 +399,7 @@ suite("the local stack on a real engine and cluster", () => {
     });
 
     it("recovers from SIGKILL of the runner and the engine during a rollout: the next up clears the lock and the pending operation by itself", async () => {
-        const before = ownedKinds(NAMESPACE);
-        const generation = deployment().metadata.generation;
-        await stack.setConfig("greeting", "Hello after a kill");
-
-        const kill = new AbortController();
-        const load = startLoad(serviceUrl, 4, 200_000);
-        const running = stack.run(["up"], undefined, kill.signal);
-        await waitFor("the rollout to start", () => deployment().metadata.generation > generation, 60_000);
-        kill.abort("SIGKILL");
+        const { before, load, running } = await interruptRollout("Hello after a kill", "SIGKILL");
         await expect(running).rejects.toThrow(/printed no result/);
 
         const started = Date.now();
