@@ -288,7 +288,10 @@ suite("the local stack on a real engine and cluster", () => {
         const seconds = (Date.now() - started) / 1000;
         const report = await load.stop();
         expect(result.rollback).toBeUndefined();
-        figure("failed rollout", `up failed after ${seconds.toFixed(1)} s (timeout 30 s); ${report.requests} requests, ${report.errors} errors`);
+        figure(
+            "failed rollout",
+            `up failed after ${seconds.toFixed(1)} s (timeout 30 s); ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`,
+        );
 
         expect(result.ok).toBe(false);
         expect(seconds).toBeLessThan(30 + 45);
