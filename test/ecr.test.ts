@@ -3,7 +3,7 @@ import { lifecyclePolicyArgs, lifecyclePolicyDocument, RepositorySettings, repos
 import { valueOf } from "./mocks";
 
 // Pure builders: plain input, plain expected output, no mocks.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- builder output, read field by field in assertions
 type Json = any;
 
 describe("lifecyclePolicyDocument", () => {

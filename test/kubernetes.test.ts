@@ -16,7 +16,7 @@ import {
 import { valueOf } from "./mocks";
 
 // Pure builders: plain input, plain expected output, no mocks.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- builder output, read field by field in assertions
 type Json = any;
 
 const meta: ChildMetadata = { namespace: "team-a", labels: { "app.kubernetes.io/name": "rust-service", "app.kubernetes.io/instance": "api", team: "x" } };
