@@ -708,8 +708,7 @@ describe("the program (index.ts) on the dev stack", () => {
         "previews with unknown provider outputs without hanging",
         async () => {
             const { mocks, program } = runProgram(true);
-            // `isKnown` is internal to Output (no public API tells a preview unknown apart).
-            // eslint-disable-next-line @typescript-eslint/no-explicit-any
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any -- `isKnown` is internal to Output: no public API tells a preview unknown apart
             expect(await (program.imageRef as any).isKnown).toBe(false);
             expect(await new Promise((resolve) => program.namespace.apply(resolve))).toBe("rust-service-dev");
             await settledCount(mocks, 11);

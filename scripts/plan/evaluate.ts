@@ -206,8 +206,7 @@ export async function evaluateProgram(projectDir: string, stack: string, options
     // The program lints the stack file itself; with --config-file it is not the one it would look for.
     process.env[STACK_FILE_ENV] = path.resolve(config.file);
     try {
-        // The program is chosen at run time, as the Pulumi language host does it.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is chosen at run time, as the Pulumi language host does it
         await pulumi.runtime.runInPulumiStack(async () => require(entry));
         await pulumi.runtime.disconnect();
     } finally {

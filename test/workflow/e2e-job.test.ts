@@ -12,8 +12,7 @@ import { repoRoot } from "./tools";
 
 jest.setTimeout(120_000);
 
-// Parsed workflow YAML: arbitrary nested data, read field by field in assertions.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed workflow YAML: arbitrary nested data, read field by field in assertions
 type Yaml = any;
 
 const job: Yaml = parse(fs.readFileSync(path.join(repoRoot, ".github/workflows/pull-request.yml"), "utf8")).jobs.e2e;
