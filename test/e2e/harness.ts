@@ -84,6 +84,21 @@ export async function crashAndRestartNode(): Promise<void> {
     await cluster("up");
 }
 
+/**
+ * Deletes the namespaces a suite owns (by exact name or `prefix-*`) that an earlier run left behind:
+ * the cluster's state outlives a run, and a run killed before its `afterAll` (a cancelled job, a
+ * closed laptop) leaves its objects, which this run's server-side apply would then adopt silently.
+ * Says what it deletes; waits until they are gone.
+ */
+export function clearLeftoverNamespaces(owned: (name: string) => boolean): void {
+    const leftovers = kubectlJson(["get", "namespaces"])
+        .items.map((n: Json) => n.metadata.name as string)
+        .filter(owned);
+    if (leftovers.length === 0) return;
+    process.stdout.write(`[e2e] deleting namespaces an earlier interrupted run left: ${leftovers.join(", ")}\n`);
+    kubectl(["delete", "namespace", "--wait=true", "--timeout=180s", ...leftovers]);
+}
+
 /** kubectl against the harness cluster; JSON output parsed when `-o json` is asked for. */
 export function kubectl(args: string[], input?: string): string {
     return execFileSync(tool("kubectl"), ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });

@@ -14,6 +14,7 @@ import {
     Json,
     LoadReport,
     changedSteps,
+    clearLeftoverNamespaces,
     containerProcessEnv,
     crashAndRestartNode,
     e2eSkipReason,
@@ -96,6 +97,7 @@ suite("the local stack on a real engine and cluster", () => {
     beforeAll(async () => {
         stopProvisioned = await timed("provisioning (docker, registry, base image)", provisionForTests);
         stopCluster = await timed("cluster start", ensureCluster);
+        clearLeftoverNamespaces((name) => name === NAMESPACE || name.startsWith(`${NAMESPACE}-`));
         imageRef = await timed("image build and push", () => buildAndPush("localhost:5001", "rust-service", (l) => figure("image", l)));
         stack = new E2eStack(path.join(workDir, "pulumi"), randomBytes(16).toString("hex"));
         // What a user does with `pulumi config set` on top of Pulumi.local.yaml: the harness's image,

@@ -14,7 +14,7 @@ import { repoRoot } from "../../scripts/lib/process";
 import { buildAndPush } from "../../scripts/local/image";
 import type { Step } from "../../scripts/local/stack";
 import { provisionForTests } from "../harness/machine";
-import { Json, e2eSkipReason, ensureCluster, get, kubeconfig, kubectl, kubectlJson, startLoad, tool, waitFor } from "./harness";
+import { Json, clearLeftoverNamespaces, e2eSkipReason, ensureCluster, get, kubeconfig, kubectl, kubectlJson, startLoad, tool, waitFor } from "./harness";
 
 jest.setTimeout(20 * 60_000);
 
@@ -153,6 +153,7 @@ suite("the packed component in other teams' projects, on a real engine and clust
         fs.mkdirSync(backend);
         stopProvisioned = await provisionForTests();
         stopCluster = await ensureCluster();
+        clearLeftoverNamespaces((name) => name.startsWith("reuse-") || name.startsWith("upgrade-"));
         imageRef = await buildAndPush("localhost:5001", "rust-service");
         const started = Date.now();
         tarball = pack(repoRoot, work);
