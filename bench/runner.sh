@@ -2,8 +2,10 @@
 # Benchmark: the stack runner (scripts/local/stack.ts) against kubectl on the same Deployment, in
 # alternating rounds of one run. Prints the median of each and the ratio runner/kubectl for
 #   - a no-op preview          vs  `kubectl diff` of the stack's live objects;
-#   - a greeting change's `up` (config-set + up, as a user runs them)
+#   - a greeting change's `up` (one command: `up --config greeting=...`)
 #                               vs  `kubectl set env` + `kubectl rollout status` of the same change.
+# With BASELINE=<git revision>, the runner of that revision (checked out in a scratch worktree) also
+# previews the same stack in each round, and the ratio new/baseline is printed.
 # Needs the project's cluster running (`bash scripts/cluster/cluster.sh up`), the registry and an
 # image pinned by digest in it: IMAGE=localhost:5001/rust-service@sha256:... bash bench/runner.sh
 #
@@ -18,8 +20,21 @@ state=$(mktemp -d)
 export PULUMI_CONFIG_PASSPHRASE=bench KUBECONFIG
 KUBECONFIG="$(bash scripts/cluster/cluster.sh dir)/kubeconfig"
 kubectl=$(bash scripts/cluster/toolchain.sh | sed -n 's/^kubectl=//p')
-runner() { node_modules/.bin/ts-node --transpile-only scripts/local/stack.ts "$@" --dir "$state" --stack local; }
-trap '"$kubectl" -n "$NAMESPACE" delete deployment bench-kubectl --ignore-not-found >/dev/null 2>&1; runner destroy >/dev/null 2>&1; rm -rf "$state"' EXIT
+runner() { node -r sucrase/register/ts scripts/local/stack.ts "$@" --dir "$state" --stack local; }
+baseline=""
+if [[ -n ${BASELINE:-} ]]; then
+  baseline=$(mktemp -d)
+  git worktree add --detach "$baseline" "$BASELINE" >/dev/null 2>&1
+  ln -s "$PWD/node_modules" "$baseline/node_modules"
+fi
+baseline_runner() { (cd "$baseline" && node_modules/.bin/ts-node --transpile-only scripts/local/stack.ts "$@" --dir "$state" --stack local); }
+cleanup() {
+  "$kubectl" -n "$NAMESPACE" delete deployment bench-kubectl --ignore-not-found >/dev/null 2>&1
+  runner destroy >/dev/null 2>&1
+  rm -rf "$state"
+  if [[ -n $baseline ]]; then git worktree remove --force "$baseline"; fi
+}
+trap cleanup EXIT
 
 now() { date +%s.%N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
@@ -44,14 +59,16 @@ print(json.dumps(d))' | "$kubectl" apply -f - >/dev/null
 deployment=deployment/bench-kubectl
 "$kubectl" -n "$NAMESPACE" rollout status "$deployment" --timeout=120s >/dev/null
 
-declare -a preview_runner preview_kubectl up_runner up_kubectl
+declare -a preview_runner preview_kubectl preview_baseline up_runner up_kubectl
 for round in $(seq 1 "$ROUNDS"); do
   t=$(now); runner preview >/dev/null 2>&1; preview_runner+=("$(echo "$(now) - $t" | bc)")
   t=$(now); "$kubectl" diff -f "$state/live.yaml" >/dev/null || true; preview_kubectl+=("$(echo "$(now) - $t" | bc)")
+  if [[ -n $baseline ]]; then
+    t=$(now); baseline_runner preview >/dev/null 2>&1; preview_baseline+=("$(echo "$(now) - $t" | bc)")
+  fi
 
   t=$(now)
-  runner config-set greeting "runner round $round" >/dev/null
-  runner up >/dev/null 2>&1
+  runner up --config greeting="runner round $round" >/dev/null 2>&1
   up_runner+=("$(echo "$(now) - $t" | bc)")
 
   t=$(now)
@@ -62,11 +79,12 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 report() {
-  local name=$1 a b
-  a=$(printf '%s\n' "${@:2:$ROUNDS}" | median)
-  b=$(printf '%s\n' "${@:$((ROUNDS + 2))}" | median)
-  printf '%-34s runner %6.2f s   kubectl %6.2f s   ratio %.2f\n' "$name" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+  local name=$1 other=$2 a b
+  a=$(printf '%s\n' "${@:3:$ROUNDS}" | median)
+  b=$(printf '%s\n' "${@:$((ROUNDS + 3))}" | median)
+  printf '%-36s runner %6.2f s   %-8s %6.2f s   ratio %.2f\n' "$name" "$a" "$other" "$b" "$(echo "$a / $b" | bc -l)"
 }
 echo "medians of $ROUNDS alternating rounds, $(nproc) CPUs, $(git rev-parse --short HEAD)"
-report "no-op preview vs kubectl diff" "${preview_runner[@]}" "${preview_kubectl[@]}"
-report "greeting change vs set env+status" "${up_runner[@]}" "${up_kubectl[@]}"
+report "no-op preview vs kubectl diff" kubectl "${preview_runner[@]}" "${preview_kubectl[@]}"
+if [[ -n $baseline ]]; then report "no-op preview vs $BASELINE's runner" baseline "${preview_runner[@]}" "${preview_baseline[@]}"; fi
+report "greeting change vs set env+status" kubectl "${up_runner[@]}" "${up_kubectl[@]}"

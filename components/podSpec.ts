@@ -34,8 +34,9 @@ export function containerSecurityContext(): k8s.types.input.core.v1.SecurityCont
 export function httpProbes(port: number): { startupProbe: Probe; livenessProbe: Probe; readinessProbe: Probe } {
     const httpGet = (probePath: string) => ({ path: probePath, port, scheme: "HTTP" });
     return {
-        // Startup gives a cold start up to 60 s before liveness applies.
-        startupProbe: { httpGet: httpGet("/healthz"), periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 30 },
+        // Startup gives a cold start up to 60 s before liveness applies. Checked every second: the
+        // period is what a rollout waits, on average half of it, for each new pod to be seen started.
+        startupProbe: { httpGet: httpGet("/healthz"), periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 60 },
         livenessProbe: { httpGet: httpGet("/healthz"), periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
         readinessProbe: { httpGet: httpGet("/readyz"), periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
     };

@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+// The ECR submodule, not the package root: the root loads every AWS service (about 0.1 s of every
+// run, ECR or not).
+import * as ecr from "@pulumi/aws/ecr";
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -50,7 +52,7 @@ export class RustService extends pulumi.ComponentResource {
     public readonly url: pulumi.Output<string>;
 
     /** The ECR repository, when the component created one. */
-    public readonly repository?: aws.ecr.Repository;
+    public readonly repository?: ecr.Repository;
     /** The image build, unless a prebuilt `image` was given. */
     public readonly image?: docker.Image;
     /** The Deployment. */
@@ -165,7 +167,7 @@ export class RustService extends pulumi.ComponentResource {
         return ns.metadata.name;
     }
 
-    private buildAndPush(name: string, args: RustServiceArgs): PushedImage & { image: docker.Image; repository?: aws.ecr.Repository } {
+    private buildAndPush(name: string, args: RustServiceArgs): PushedImage & { image: docker.Image; repository?: ecr.Repository } {
         const build = args.build ?? {};
         const { context, dockerfile } = resolveBuildPaths(build);
         const platform = build.platform ?? DEFAULTS.platform;
@@ -174,7 +176,7 @@ export class RustService extends pulumi.ComponentResource {
 
         let repositoryUrl: pulumi.Output<string>;
         let registry: docker.types.input.Registry | undefined;
-        let repository: aws.ecr.Repository | undefined;
+        let repository: ecr.Repository | undefined;
 
         if (args.registry) {
             const { server, username, password } = args.registry;
@@ -212,14 +214,14 @@ export class RustService extends pulumi.ComponentResource {
     }
 
     private ecrCredentials(server: pulumi.Output<string>, registryId: pulumi.Input<string>, region?: string): docker.types.input.Registry {
-        const token = aws.ecr.getAuthorizationTokenOutput({ registryId, region }, { parent: this });
+        const token = ecr.getAuthorizationTokenOutput({ registryId, region }, { parent: this });
         return { server, username: token.userName, password: pulumi.secret(token.password) };
     }
 
-    private createRepository(name: string, args: RustServiceArgs): aws.ecr.Repository {
+    private createRepository(name: string, args: RustServiceArgs): ecr.Repository {
         const settings = resolveRepositorySettings(args.repository);
-        const repository = new aws.ecr.Repository(name, repositoryArgs(settings), { parent: this });
-        new aws.ecr.LifecyclePolicy(name, lifecyclePolicyArgs(repository.name, settings), { parent: this });
+        const repository = new ecr.Repository(name, repositoryArgs(settings), { parent: this });
+        new ecr.LifecyclePolicy(name, lifecyclePolicyArgs(repository.name, settings), { parent: this });
         return repository;
     }
 }

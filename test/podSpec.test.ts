@@ -47,12 +47,12 @@ describe("security contexts", () => {
 });
 
 describe("httpProbes", () => {
-    it.each<[keyof ReturnType<typeof httpProbes>, string, number, number]>([
-        ["startupProbe", "/healthz", 2, 30],
-        ["livenessProbe", "/healthz", 10, 3],
-        ["readinessProbe", "/readyz", 5, 2],
-    ])("%s checks %s every %d s, failing after %d misses", (probe, path, periodSeconds, failureThreshold) => {
-        expect(httpProbes(9000)[probe]).toEqual({ httpGet: { path, port: 9000, scheme: "HTTP" }, periodSeconds, timeoutSeconds: 2, failureThreshold });
+    it.each<[keyof ReturnType<typeof httpProbes>, string, number, number, number]>([
+        ["startupProbe", "/healthz", 1, 1, 60],
+        ["livenessProbe", "/healthz", 10, 2, 3],
+        ["readinessProbe", "/readyz", 5, 2, 2],
+    ])("%s checks %s every %d s (timeout %d s), failing after %d misses", (probe, path, periodSeconds, timeoutSeconds, failureThreshold) => {
+        expect(httpProbes(9000)[probe]).toEqual({ httpGet: { path, port: 9000, scheme: "HTTP" }, periodSeconds, timeoutSeconds, failureThreshold });
     });
 });
 

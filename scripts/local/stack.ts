@@ -1,42 +1,57 @@
 /**
- * Runs the project's own program (index.ts) on the real Pulumi engine, with a local file backend and a
- * passphrase, through the Automation API's inline mode: the SDK serves the language runtime itself, so
- * no Node.js language host plugin is needed. One process per operation, so index.ts is evaluated once.
+ * Runs the project's own program (index.ts) on the real Pulumi engine through the Automation API's
+ * inline mode: the SDK serves the language runtime itself, so no Node.js language host plugin is
+ * needed. The backend is a local file backend with a passphrase, or the stack's own (`--backend`).
+ * One process per user command, so index.ts is evaluated once. `npm run local:up`, the e2e tests
+ * and the deploy workflow all run it.
  *
- *   ts-node scripts/local/stack.ts <command> [args] [--dir DIR] [--stack NAME] [--sync-stack-file]
+ *   npm run stack -- <command> [args] [--dir DIR] [--stack NAME] [--backend URL] [--sync-stack-file]
+ *   (or node -r sucrase/register/ts scripts/local/stack.ts ..., without npm's own start-up)
  *     up | preview | refresh | destroy     run the operation; the result is one JSON document on stdout
  *     up [--no-rollback]                   after a rollout that cannot become ready, deploy the last good
  *                                          release again (DIR/last-good-release.json), then fail naming both
+ *     up [--config KEY=VALUE]...           set plain keys in the stack file first, as `pulumi up --config`
+ *     up | preview [--policy-pack DIR]...  run with these policy packs
  *     config-set KEY VALUE [--secret]      set `rust-service:KEY` in the stack (VALUE "-" reads stdin;
  *                                          with --list, a JSON array of strings for an array key)
  *     config-rm KEY
  *     export                               the exported state (secrets encrypted)
  *     outputs                              the stack outputs, as JSON on stdout
  *
- * The engine's own output streams to stderr. DIR (default .local/pulumi) holds the backend, PULUMI_HOME,
- * the work directory with copies of Pulumi.yaml and Pulumi.<stack>.yaml, and the generated passphrase
- * (unless PULUMI_CONFIG_PASSPHRASE is set), and the record of the last successful `up` (its stack file,
- * secrets encrypted, and the image digest it ran). `--sync-stack-file` refreshes the work directory's stack
- * file from the repository's before the command, keeping its encryption salt and its `image`.
+ * DIR (default .local/pulumi) holds the file backend, PULUMI_HOME (unless set), the work directory with
+ * copies of Pulumi.yaml and Pulumi.<stack>.yaml, the generated passphrase (unless
+ * PULUMI_CONFIG_PASSPHRASE is set) and the record of the last successful `up` (its stack file, secrets
+ * encrypted, and the image digest it ran). `--backend URL` uses the stack's own backend (Pulumi Cloud,
+ * s3://...) and its secrets provider instead; NAME may then be fully qualified (acme/dev), and the
+ * stack file is still Pulumi.dev.yaml. `--sync-stack-file` refreshes the work directory's stack file
+ * from the repository's before the command, keeping its encryption salt and its `image`.
+ *
+ * Each command runs the CLI once, for the operation itself: on the file backend the state is read
+ * from its checkpoint, an existing stack is not selected again, and results come from the engine's
+ * events. The engine's own output streams to stderr, with one line per phase and its elapsed time.
  * The tools (pulumi, pulumi-resource-kubernetes, kubectl) come from scripts/cluster/toolchain.sh.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
+import * as zlib from "node:zlib";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { RustServiceArgs } from "../../components/args";
 import { STACK_LABEL, stackLabelValue } from "../../components/labels";
-import { BUILD_KEYS, parseStackConfig, PROJECT, StackConfigError } from "../../config";
+import { BUILD_KEYS, CONFIG_KEYS, KeySpec, loadStackConfig, PROJECT, StackConfigError } from "../../config";
 import { tool, toolchain } from "../cluster/tools";
 import { repoRoot } from "../lib/process";
 import { isRolloutFailure, LAST_GOOD_FILE, parseRelease, Release, rollbackStackFile } from "./lastGood";
 import { isStaleLock, LockInfo, PendingOperation, planRecovery } from "./recovery";
 import { runStack } from "./runStack";
+
+const execFileAsync = promisify(execFile);
 
 /** One resource step the engine reported. */
 export interface Step {
@@ -75,9 +90,14 @@ function passphrase(dir: string): string {
     return fs.readFileSync(file, "utf8").trim();
 }
 
+/** The stack file of a stack: `Pulumi.dev.yaml` for `dev` and for a backend's fully named `acme/dev`. */
+function stackFileName(stackName: string): string {
+    return `Pulumi.${stackName.split("/").pop()}.yaml`;
+}
+
 /** Copies the repository's stack file over the work directory's, keeping what the work directory owns. */
 function syncStackFile(workDir: string, stackName: string): void {
-    const name = `Pulumi.${stackName}.yaml`;
+    const name = stackFileName(stackName);
     const repoFile = parseYaml(fs.readFileSync(path.join(repoRoot, name), "utf8")) as { config?: Record<string, unknown> };
     const target = path.join(workDir, name);
     const current = fs.existsSync(target) ? (parseYaml(fs.readFileSync(target, "utf8")) as Record<string, unknown>) : {};
@@ -90,8 +110,45 @@ function syncStackFile(workDir: string, stackName: string): void {
     fs.writeFileSync(target, stringifyYaml(merged));
 }
 
+/** The exported form of a stack's state (`stack export`'s `deployment`, the checkpoint's `latest`). */
+export interface Deployment {
+    resources?: { urn: string; type: string; id?: string; outputs?: Record<string, unknown>; [key: string]: unknown }[];
+    pending_operations?: PendingOperation[];
+}
+
+function checkpointFile(dir: string, stackName: string): string {
+    return path.join(dir, "backend", ".pulumi", "stacks", PROJECT, `${stackName}.json`);
+}
+
+/**
+ * The stack's latest state as the file backend holds it, read from its checkpoint without running
+ * the CLI (read only: writes go through the engine or `stack import`); undefined before the first
+ * operation. The backend writes `.json.gz` instead when PULUMI_SELF_MANAGED_STATE_GZIP is set.
+ */
+export function readCheckpoint(dir: string, stackName: string): Deployment | undefined {
+    const file = checkpointFile(dir, stackName);
+    let text: string;
+    if (fs.existsSync(file)) text = fs.readFileSync(file, "utf8");
+    else if (fs.existsSync(`${file}.gz`)) text = zlib.gunzipSync(fs.readFileSync(`${file}.gz`)).toString("utf8");
+    else return undefined;
+    return (JSON.parse(text) as { checkpoint?: { latest?: Deployment } }).checkpoint?.latest ?? {};
+}
+
+/** What openStack can add around the program and the CLI. */
+export interface OpenOptions {
+    /** Refresh the work directory's stack file from the repository's first. */
+    sync?: boolean;
+    /**
+     * The stack's backend (`https://api.pulumi.com`, `s3://...`) when it is not the file backend in
+     * DIR; its own secrets provider then applies, and a passphrase only if PULUMI_CONFIG_PASSPHRASE is set.
+     */
+    backendUrl?: string;
+    /** Runs inside the engine's run before index.ts; a RunError it throws fails the operation before any resource. */
+    beforeProgram?: () => Promise<void>;
+}
+
 /** Opens (creating on first use) the stack in DIR, running the project's index.ts as an inline program. */
-export async function openStack(dir: string, stackName: string, options: { sync?: boolean } = {}): Promise<Stack> {
+export async function openStack(dir: string, stackName: string, options: OpenOptions = {}): Promise<Stack> {
     const tools = toolchain();
     const workDir = path.join(dir, "project");
     const backend = path.join(dir, "backend");
@@ -102,45 +159,49 @@ export async function openStack(dir: string, stackName: string, options: { sync?
     const project = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
     delete project.main;
     fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), stringifyYaml(project));
-    const stackFile = path.join(workDir, `Pulumi.${stackName}.yaml`);
+    const stackFile = path.join(workDir, stackFileName(stackName));
     if (options.sync || !fs.existsSync(stackFile)) syncStackFile(workDir, stackName);
 
     const binDirs = [...new Set(["pulumi", "pulumi-resource-kubernetes", "kubectl"].map((t) => path.dirname(tools[t])))];
     const env: Record<string, string> = {
         PATH: [...binDirs, process.env.PATH ?? ""].join(path.delimiter),
         PULUMI_HOME: home,
-        PULUMI_BACKEND_URL: `file://${backend}`,
-        PULUMI_CONFIG_PASSPHRASE: passphrase(dir),
+        PULUMI_BACKEND_URL: options.backendUrl ?? `file://${backend}`,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     };
+    if (!options.backendUrl || process.env.PULUMI_CONFIG_PASSPHRASE !== undefined) env.PULUMI_CONFIG_PASSPHRASE = passphrase(dir);
     // The CLI itself is found through PATH, in this process too.
     process.env.PATH = env.PATH;
-    return LocalWorkspace.createOrSelectStack(
-        {
-            stackName,
-            projectName: PROJECT,
-            program: async () => {
-                // The project's own composition root; its exports become the stack outputs. A
-                // require, not an import: it must run inside the engine's run, which registers its resources.
-                try {
-                    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load inside the engine's run, not at import
-                    const outputs = require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
-                    return { ...outputs };
-                } catch (error) {
-                    // A problem list (bad config, bad component args) is logged once, as the Node.js
-                    // language host does; rethrown, the inline runtime would also log it as unhandled
-                    // and print it twice. The logged error still fails the run before any resource.
-                    if (pulumi.RunError.isInstance(error) || (pulumi.ResourceError.isInstance(error) && error.hideStack)) {
-                        pulumi.log.error(error.message, pulumi.ResourceError.isInstance(error) ? error.resource : undefined);
-                        return {};
-                    }
-                    throw error;
+    const workspace = await LocalWorkspace.create({
+        workDir,
+        pulumiHome: home,
+        envVars: env,
+        program: async () => {
+            // The project's own composition root; its exports become the stack outputs. A
+            // require, not an import: it must run inside the engine's run, which registers its resources.
+            try {
+                await options.beforeProgram?.();
+                // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load inside the engine's run, not at import
+                const outputs = require(path.join(repoRoot, "index.ts")) as Record<string, unknown>;
+                return { ...outputs };
+            } catch (error) {
+                // A problem list (bad config, bad component args) is logged once, as the Node.js
+                // language host does; rethrown, the inline runtime would also log it as unhandled
+                // and print it twice. The logged error still fails the run before any resource.
+                if (pulumi.RunError.isInstance(error) || (pulumi.ResourceError.isInstance(error) && error.hideStack)) {
+                    pulumi.log.error(error.message, pulumi.ResourceError.isInstance(error) ? error.resource : undefined);
+                    return {};
                 }
-            },
+                throw error;
+            }
         },
-        { workDir, pulumiHome: home, envVars: env },
-    );
+    });
+    // Every command the stack runs names it (`--stack`), so selecting an existing one would only cost
+    // a CLI run; a new stack is created as before.
+    if (readCheckpoint(dir, stackName) === undefined) return Stack.createOrSelect(stackName, workspace);
+    workspace.selectStack = async () => undefined;
+    return Stack.select(stackName, workspace);
 }
 
 /**
@@ -173,22 +234,46 @@ function exportState(stack: Stack): unknown {
     return JSON.parse(out);
 }
 
-/** Collects the resource steps, the error diagnostics and the types they were about from the engine's events. */
-function collectEvents(steps: Step[], errors: string[], failedTypes = new Set<string>()): (event: EngineEvent) => void {
-    return (event) => {
+/**
+ * What the engine reported through its events: every resource step, the error diagnostics and the
+ * types they were about, the stack's outputs and the operation counts. The events carry all a
+ * result needs, so nothing is asked of the CLI after the operation.
+ */
+class EngineReport {
+    readonly steps: Step[] = [];
+    readonly errors: string[] = [];
+    readonly failedTypes = new Set<string>();
+    outputs: Record<string, unknown> = {};
+    changes?: OpMap;
+
+    readonly onEvent = (event: EngineEvent): void => {
         const pre = event.resourcePreEvent;
-        if (pre) steps.push({ op: pre.metadata.op, type: pre.metadata.type, urn: pre.metadata.urn });
+        if (pre) this.steps.push({ op: pre.metadata.op, type: pre.metadata.type, urn: pre.metadata.urn });
+        // The root resource's outputs are the stack outputs (secret values come masked as "[secret]").
+        const done = event.resOutputsEvent?.metadata;
+        if (done?.type === "pulumi:pulumi:Stack") this.outputs = done.new?.outputs ?? {};
+        if (event.summaryEvent) this.changes = event.summaryEvent.resourceChanges;
         const diagnostic = event.diagnosticEvent;
         // The engine's closing "update failed" and the SDK's "One or more errors occurred" add nothing
         // to the diagnostics that caused them.
         if (diagnostic?.severity === "error" && !/^(update failed|One or more errors occurred)/.test(diagnostic.message)) {
             const message = diagnostic.message.trimEnd();
-            if (!errors.includes(message)) errors.push(message);
+            if (!this.errors.includes(message)) this.errors.push(message);
             // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>
             const type = diagnostic.urn?.split("::")[2]?.split("$").pop();
-            if (type) failedTypes.add(type);
+            if (type) this.failedTypes.add(type);
         }
     };
+}
+
+/**
+ * Stack.up() asks the CLI for the outputs (twice) and the last history entry once the engine is
+ * done, three CLI runs that each pay the passphrase's key derivation, for what the engine's events
+ * already gave: answered from the report instead.
+ */
+function answerFromEvents(stack: Stack, report: EngineReport): void {
+    stack.outputs = async () => Object.fromEntries(Object.entries(report.outputs).map(([k, value]) => [k, { value, secret: value === "[secret]" }]));
+    stack.info = async () => undefined;
 }
 
 /** A clearer line for the errors a user can fix, with the engine's text kept below it. */
@@ -239,10 +324,10 @@ interface NamespaceOwner {
 }
 
 /** Reads whether the namespace exists and which stack's label it carries. */
-function namespaceOwner(kubectl: string, namespace: string): NamespaceOwner {
+async function namespaceOwner(kubectl: string, namespace: string): Promise<NamespaceOwner> {
     try {
-        const ns = JSON.parse(execFileSync(kubectl, ["get", "namespace", namespace, "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
-        return { exists: true, stackLabel: ns.metadata?.labels?.[STACK_LABEL] };
+        const { stdout } = await execFileAsync(kubectl, ["get", "namespace", namespace, "-o", "json"], { encoding: "utf8" });
+        return { exists: true, stackLabel: JSON.parse(stdout).metadata?.labels?.[STACK_LABEL] };
     } catch (error) {
         if (/NotFound|not found/.test(String((error as { stderr?: string }).stderr ?? ""))) return { exists: false };
         throw error;
@@ -266,37 +351,39 @@ export function namespaceTakeoverProblem(namespace: string, owner: NamespaceOwne
     );
 }
 
-/** The component args this stack's config gives, read through the program's own parsing; undefined when the config has problems (the program reports them in full). */
-async function configuredArgs(stack: Stack): Promise<RustServiceArgs | undefined> {
-    const prefix = `${PROJECT}:`;
-    const raw = Object.fromEntries(
-        Object.entries(await stack.getAllConfig())
-            .filter(([key]) => key.startsWith(prefix))
-            .map(([key, value]) => [key.slice(prefix.length), value.value]),
-    );
-    try {
-        return parseStackConfig(raw).args;
-    } catch (error) {
-        if (error instanceof StackConfigError) return undefined;
-        throw error;
-    }
-}
+/**
+ * Refuses, inside the engine's run and before index.ts registers anything, an `up` or preview that
+ * would take over another stack's namespace. It reads the config as the program does (a config with
+ * problems is left to the program, which reports them all) and the state as the run began; it keeps
+ * the args it read, for the failure report.
+ */
+class NamespaceGuard {
+    args?: RustServiceArgs;
+    refused = false;
 
-/** The namespace this stack's program creates, if it creates one. */
-async function createdNamespace(stack: Stack): Promise<string | undefined> {
-    const args = await configuredArgs(stack);
-    return args?.createNamespace ? args.namespace : undefined;
-}
+    /** The state as the run began. */
+    state?: Deployment;
 
-/** Refuses, before the engine runs, an `up` that would take over another stack's namespace. */
-async function checkNamespaceOwnership(stack: Stack): Promise<void> {
-    const namespace = await createdNamespace(stack);
-    if (!namespace) return;
-    const resources =
-        (exportState(stack) as { deployment?: { resources?: { type: string; outputs?: { metadata?: { name?: string } } }[] } }).deployment?.resources ?? [];
-    const inState = resources.some((r) => r.type === "kubernetes:core/v1:Namespace" && r.outputs?.metadata?.name === namespace);
-    const problem = namespaceTakeoverProblem(namespace, namespaceOwner(tool("kubectl"), namespace), inState);
-    if (problem) throw new RefusedBeforeEngine(problem);
+    readonly check = async (): Promise<void> => {
+        try {
+            this.args = loadStackConfig().args;
+        } catch (error) {
+            if (error instanceof StackConfigError) return;
+            throw error;
+        }
+        const namespace = this.args.createNamespace ? this.args.namespace : undefined;
+        if (!namespace) return;
+        const inState = (this.state?.resources ?? []).some(
+            (r) => r.type === "kubernetes:core/v1:Namespace" && (r.outputs?.metadata as { name?: string } | undefined)?.name === namespace,
+        );
+        // A namespace the state has is this stack's: no need to ask the cluster.
+        if (inState) return;
+        const problem = namespaceTakeoverProblem(namespace, await namespaceOwner(tool("kubectl"), namespace), inState);
+        if (problem) {
+            this.refused = true;
+            throw new pulumi.RunError(problem);
+        }
+    };
 }
 
 /** The Kubernetes object of a type and name in the cluster (its labels), or undefined when there is none. */
@@ -333,7 +420,7 @@ function pidAlive(pid: number): boolean {
  * new name; other pending operations are dropped with a warning naming them; then a refresh of what
  * was touched reads the real state. Prints one line per thing it did.
  */
-async function recoverInterrupted(stack: Stack, dir: string, onOutput: (text: string) => void): Promise<void> {
+async function recoverInterrupted(stack: Stack, dir: string, current: Deployment | undefined, onOutput: (text: string) => void): Promise<void> {
     const started = Date.now();
     const say = (line: string) => process.stderr.write(`[recovery] ${line}\n`);
     const lockDir = path.join(dir, "backend", ".pulumi", "locks", "organization", PROJECT, stack.name);
@@ -345,6 +432,8 @@ async function recoverInterrupted(stack: Stack, dir: string, onOutput: (text: st
         await stack.cancel();
         for (const lock of stale) say(`removed the lock of an interrupted run (pid ${lock.pid}, taken ${lock.timestamp ?? "at an unknown time"})`);
     }
+    if ((current?.pending_operations ?? []).length === 0) return;
+    // The round trip through `stack import` takes the exported form, which the CLI gives.
     const state = exportState(stack) as { deployment?: { pending_operations?: PendingOperation[]; resources?: Record<string, unknown>[] } };
     const pending = state.deployment?.pending_operations ?? [];
     if (!state.deployment || pending.length === 0) return;
@@ -364,7 +453,7 @@ async function recoverInterrupted(stack: Stack, dir: string, onOutput: (text: st
 }
 
 function stackFilePath(stack: Stack): string {
-    return path.join((stack.workspace as LocalWorkspace).workDir, `Pulumi.${stack.name}.yaml`);
+    return path.join((stack.workspace as LocalWorkspace).workDir, stackFileName(stack.name));
 }
 
 /** Records the release an `up` just deployed, beside the state (written whole, then renamed). */
@@ -387,12 +476,17 @@ function lastRelease(dir: string): Release | undefined {
  * ReplicaSet that served, removes the failed release's pods and records good inputs in the state.
  * The `up` runs in a process of its own: the program is evaluated once per process.
  */
-async function rollBack(dir: string, stack: Stack, release: Release): Promise<NonNullable<StackResult["rollback"]>> {
+async function rollBack(dir: string, stack: Stack, release: Release, upArgs: readonly string[]): Promise<NonNullable<StackResult["rollback"]>> {
     const started = Date.now();
     const to = { imageRef: release.imageRef, deployedAt: release.deployedAt };
     process.stderr.write(`\n[rollback] the rollout failed: deploying the last good release again (${release.imageRef}, deployed ${release.deployedAt})\n`);
     fs.writeFileSync(stackFilePath(stack), rollbackStackFile(release, PROJECT, BUILD_KEYS));
-    const { result } = await runStack(["up", "--no-rollback"], { dir, stack: stack.name, kubeconfig: process.env.KUBECONFIG ?? "", showEngineOutput: true });
+    const { result } = await runStack(["up", "--no-rollback", ...upArgs], {
+        dir,
+        stack: stack.name,
+        kubeconfig: process.env.KUBECONFIG ?? "",
+        showEngineOutput: true,
+    });
     const durationMs = Date.now() - started;
     if (result.ok) process.stderr.write(`[rollback] rolled back to ${release.imageRef} in ${(durationMs / 1000).toFixed(1)} s\n`);
     return { ok: result.ok, to, durationMs, changes: result.changes, error: result.error };
@@ -404,7 +498,7 @@ const STOP_BUDGET_SECONDS = Number(process.env.RUST_SERVICE_STOP_BUDGET ?? 30);
 /**
  * SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops the running operation as the CLI's own Ctrl-C
  * does: SIGINT to the engine, which lets the resource operations in flight finish, records them in the
- * state and releases the lock. A second signal, or the budget running out, kills the engine.
+ * state and releases the lock. The same signal again, or the budget running out, kills the engine.
  */
 function interruptible(engineOutput: () => string): { signal: AbortSignal; interrupted: () => StackResult["interrupted"] } {
     const controller = new AbortController();
@@ -414,7 +508,10 @@ function interruptible(engineOutput: () => string): { signal: AbortSignal; inter
         execFileSync("pkill", ["-KILL", "-P", String(process.pid), "-x", "pulumi"], { stdio: "ignore" });
     };
     const onSignal = (signal: NodeJS.Signals) => {
-        if (interrupted) return kill();
+        // The same signal twice (Ctrl-C twice) kills at once; SIGTERM after SIGINT is a CI runner
+        // still waiting (GitHub sends it 7.5 s after SIGINT and kills 2.5 s later), so it changes nothing.
+        if (interrupted?.signal === signal) return kill();
+        if (interrupted) return;
         interrupted = { signal, killedAfterBudget: false };
         process.stderr.write(`\n[${signal}] stopping: the engine finishes what is in flight (at most ${STOP_BUDGET_SECONDS} s)\n`);
         // Ctrl-C at a terminal (and a CI runner's cancel) signals the engine too, and a second SIGINT
@@ -430,16 +527,44 @@ function interruptible(engineOutput: () => string): { signal: AbortSignal; inter
     return { signal: controller.signal, interrupted: () => interrupted };
 }
 
-/** A command refused before the engine ran: nothing was touched, and the cluster's pods are not its story. */
-class RefusedBeforeEngine extends Error {}
+/**
+ * `up --config KEY=VALUE` (repeatable), as `pulumi up --config` does: plain values written into the
+ * stack file before the run, in the same process. Secrets and lists go through config-set, which
+ * keeps a secret off the command line; a key the program does not read is refused.
+ */
+function applyConfigFlags(stack: Stack, pairs: readonly string[]): void {
+    if (pairs.length === 0) return;
+    const file = stackFilePath(stack);
+    const document = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    document.config ??= {};
+    for (const pair of pairs) {
+        const at = pair.indexOf("=");
+        const key = pair.slice(0, Math.max(at, 0));
+        const spec = (CONFIG_KEYS as Record<string, KeySpec>)[key];
+        if (at < 1 || !spec)
+            throw new Error(`--config needs KEY=VALUE with a key of ${PROJECT} (Pulumi.yaml lists them), got ${JSON.stringify(pair)}; nothing was changed`);
+        if (spec.secret || spec.type === "array") {
+            throw new Error(
+                `--config cannot set ${key}: use \`config-set ${key} -${spec.type === "array" ? " --list" : ""}${spec.secret ? " --secret" : ""}\`; nothing was changed`,
+            );
+        }
+        // As `pulumi config set` stores it: a string, which the CLI checks against the declared type.
+        document.config[`${PROJECT}:${key}`] = pair.slice(at + 1);
+    }
+    fs.writeFileSync(file, stringifyYaml(document));
+}
 
 async function run(argv: string[]): Promise<number> {
-    const flags = new Set(argv.filter((a) => a.startsWith("--") && !["--dir", "--stack"].includes(a)));
+    const valued = ["--dir", "--stack", "--config", "--backend", "--policy-pack"];
+    const flags = new Set(argv.filter((a) => a.startsWith("--") && !valued.includes(a)));
     const valueOf = (flag: string) => {
         const i = argv.indexOf(flag);
         return i >= 0 ? argv[i + 1] : undefined;
     };
-    const positional = argv.filter((a, i) => !a.startsWith("--") && !["--dir", "--stack"].includes(argv[i - 1]));
+    const valuesOf = (flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1] ?? ""] : []));
+    const configPairs = valuesOf("--config");
+    const policyPacks = valuesOf("--policy-pack").map((p) => path.resolve(p));
+    const positional = argv.filter((a, i) => !a.startsWith("--") && !valued.includes(argv[i - 1]));
     const [command, ...rest] = positional;
     const dir = path.resolve(valueOf("--dir") ?? process.env.RUST_SERVICE_LOCAL_DIR ?? path.join(repoRoot, ".local", "pulumi"));
     const stackName = valueOf("--stack") ?? "local";
@@ -461,7 +586,20 @@ async function run(argv: string[]): Promise<number> {
         );
         return 2;
     }
-    const stack = await openStack(dir, stackName, { sync: flags.has("--sync-stack-file") });
+    if (configPairs.length > 0 && command !== "up") {
+        process.stderr.write("--config goes with up only\n");
+        return 2;
+    }
+    const backendUrl = valueOf("--backend");
+    const guard = new NamespaceGuard();
+    const stack = await openStack(dir, stackName, {
+        sync: flags.has("--sync-stack-file"),
+        backendUrl,
+        beforeProgram: command === "up" || command === "preview" ? guard.check : undefined,
+    });
+    // The state as the run begins: the file backend's checkpoint, else what the backend exports.
+    const state = !engineCommand ? undefined : backendUrl ? (exportState(stack) as { deployment?: Deployment }).deployment : readCheckpoint(dir, stackName);
+    guard.state = state;
     if (engineCommand) process.stderr.write(`[${command}] stack ${stackName} in ${dir}\n`);
     let engineOutput = "";
     const onOutput = (text: string) => {
@@ -470,13 +608,11 @@ async function run(argv: string[]): Promise<number> {
     };
     // Only the engine's operations stop gracefully; the others end on a signal as any process does.
     const { signal, interrupted } = engineCommand ? interruptible(() => engineOutput) : { signal: undefined, interrupted: () => undefined };
-    const steps: Step[] = [];
-    const failedTypes = new Set<string>();
-    // What the engine reported as errors: the result's `error`, without the CLI's whole transcript
-    // (which the engine already streamed to stderr) around it.
-    const errors: string[] = [];
+    const report = new EngineReport();
+    const { steps } = report;
     try {
-        if (engineCommand) await recoverInterrupted(stack, dir, onOutput);
+        applyConfigFlags(stack, configPairs);
+        if (engineCommand) await recoverInterrupted(stack, dir, state, onOutput);
         switch (command) {
             case "config-set": {
                 const [key, raw] = rest;
@@ -496,24 +632,20 @@ async function run(argv: string[]): Promise<number> {
                 await stack.removeConfig(`${PROJECT}:${rest[0]}`);
                 return print({ command, ok: true });
             case "preview": {
-                await checkNamespaceOwnership(stack);
-                const result = await stack.preview({ onOutput, signal, onEvent: collectEvents(steps, errors) });
-                return print({ command, ok: true, changes: result.changeSummary, steps });
+                await stack.preview({ onOutput, signal, onEvent: report.onEvent, policyPacks });
+                return print({ command, ok: true, changes: report.changes, steps });
             }
             case "up": {
-                await checkNamespaceOwnership(stack);
-                const result = await stack.up({ onOutput, signal, onEvent: collectEvents(steps, errors, failedTypes) });
-                const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
-                recordRelease(dir, stack, outputs.imageRef);
-                return print({ command, ok: true, changes: result.summary.resourceChanges, steps, outputs });
+                answerFromEvents(stack, report);
+                await stack.up({ onOutput, signal, onEvent: report.onEvent, policyPacks });
+                recordRelease(dir, stack, report.outputs.imageRef);
+                return print({ command, ok: true, changes: report.changes, steps, outputs: report.outputs });
             }
-            case "refresh": {
-                const result = await stack.refresh({ onOutput, signal, onEvent: collectEvents(steps, errors) });
-                return print({ command, ok: true, changes: result.summary.resourceChanges, steps });
-            }
+            case "refresh":
             case "destroy": {
-                const result = await stack.destroy({ onOutput, signal, onEvent: collectEvents(steps, errors) });
-                return print({ command, ok: true, changes: result.summary.resourceChanges, steps });
+                answerFromEvents(stack, report);
+                await stack[command]({ onOutput, signal, onEvent: report.onEvent });
+                return print({ command, ok: true, changes: report.changes, steps });
             }
             case "export":
                 return print({ command, ok: true, state: exportState(stack) });
@@ -526,17 +658,21 @@ async function run(argv: string[]): Promise<number> {
                 return 2;
         }
     } catch (error) {
-        let message = errors.length > 0 ? errors.join("\n") : explainError(error instanceof Error ? error.message : String(error), dir);
+        // What the engine reported as errors, without the CLI's whole transcript (already streamed) around it.
+        let message = report.errors.length > 0 ? report.errors.join("\n") : explainError(error instanceof Error ? error.message : String(error), dir);
         if (interrupted()) {
             return print({ command, ok: false, steps, interrupted: interrupted(), error: `interrupted by ${interrupted()!.signal}\n${message}` });
         }
-        if (command === "up" && !(error instanceof RefusedBeforeEngine)) {
-            const namespace = (await configuredArgs(stack))?.namespace;
+        // A refused namespace is another stack's: its pods are not this failure's story.
+        if (command === "up" && !guard.refused) {
+            const namespace = guard.args?.namespace;
             const failures = namespace ? podFailures(tool("kubectl"), namespace) : [];
             if (failures.length > 0) message = `${failures.join("\n")}\n\n${message}`;
             const release = lastRelease(dir);
-            if (!flags.has("--no-rollback") && release && isRolloutFailure(failedTypes)) {
-                const rollback = await rollBack(dir, stack, release);
+            if (!flags.has("--no-rollback") && release && isRolloutFailure(report.failedTypes)) {
+                // The same backend and policy packs; not the --config values, which are in the failed release.
+                const upArgs = [...(backendUrl ? ["--backend", backendUrl] : []), ...policyPacks.flatMap((p) => ["--policy-pack", p])];
+                const rollback = await rollBack(dir, stack, release, upArgs);
                 return print({ command, ok: false, steps, error: message, rollback });
             }
         }

@@ -14,7 +14,20 @@ import { repoRoot } from "../../scripts/lib/process";
 import { buildAndPush } from "../../scripts/local/image";
 import type { Step } from "../../scripts/local/stack";
 import { provisionForTests } from "../harness/machine";
-import { Json, clearLeftoverNamespaces, e2eSkipReason, ensureCluster, get, kubeconfig, kubectl, kubectlJson, startLoad, tool, waitFor } from "./harness";
+import {
+    Json,
+    clearLeftoverNamespaces,
+    describeLoad,
+    e2eSkipReason,
+    ensureCluster,
+    get,
+    kubeconfig,
+    kubectl,
+    kubectlJson,
+    startLoad,
+    tool,
+    waitFor,
+} from "./harness";
 
 jest.setTimeout(20 * 60_000);
 
@@ -238,10 +251,7 @@ suite("the packed component in other teams' projects, on a real engine and clust
         const started = Date.now();
         const up = await run(team, "two-services.js", "team-upgrade", "prod", "up");
         const report = await load.stop();
-        figure(
-            "upgrade rollout",
-            `${((Date.now() - started) / 1000).toFixed(1)} s, ${report.requests} requests, ${report.errors} errors ${JSON.stringify(report.outcomes)}`,
-        );
+        figure("upgrade rollout", `${((Date.now() - started) / 1000).toFixed(1)} s, ${describeLoad(report)}`);
         expect(up.error).toBeUndefined();
         expect(report.errors).toBe(0);
         await waitFor("one Available Deployment per namespace", () => available("upgrade-greeter").length === 1, 90_000);

@@ -121,7 +121,34 @@ describe("workflow policy", () => {
         expect(deploy.on.push.branches).toEqual(["main"]);
         expect(deploy.concurrency).toEqual({ group: "pulumi-up-dev", "cancel-in-progress": false });
         expect(deploy.jobs.up.environment.name).toBe("dev");
-        expect(step(deploy.jobs.up, "pulumi/actions@").with).toMatchObject({ command: "up", policyPacks: "policy" });
+        // Pulumi's action only installs the CLI: the deploy itself is the project's runner.
+        expect(step(deploy.jobs.up, "pulumi/actions@").with.command).toBeUndefined();
+    });
+
+    it("deploys through the stack runner, with the dev backend, the policy pack and the last good release beside it", () => {
+        const job = workflows["deploy.yml"].jobs.up;
+        const steps = job.steps as Yaml[];
+        const deploy = steps.find((s) => String(s.run).includes("scripts/local/stack.ts up"));
+        expect(deploy).toBeDefined();
+        const command = String(deploy.run).replace(/\\\n\s*/g, "");
+        for (const flag of ['--stack "$STACK"', "--backend https://api.pulumi.com", '--dir "$RUNNER_DIR"', "--sync-stack-file", "--policy-pack policy"]) {
+            expect(command).toContain(flag);
+        }
+        expect(deploy.env.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
+        // The record is restored before the deploy and saved after it, at the path the runner writes.
+        const restore = steps.findIndex((s) => String(s.uses).startsWith("actions/cache/restore@"));
+        const save = steps.findIndex((s) => String(s.uses).startsWith("actions/cache/save@"));
+        expect(restore).toBeGreaterThan(-1);
+        expect([restore < steps.indexOf(deploy), steps.indexOf(deploy) < save]).toEqual([true, true]);
+        expect(steps[restore].with.path).toBe("${{ env.RUNNER_DIR }}/last-good-release.json");
+        expect(steps[save].with.path).toBe(steps[restore].with.path);
+        expect(steps[save].with.key).toBe(steps[restore].with.key);
+        expect(steps[save].if).toBeUndefined(); // only after a successful deploy
+        const summary = steps.find((s) => String(s.run).includes("scripts/local/summary.ts"));
+        expect(summary.if).toBe("always()");
+        // Every provider the dev stack uses is installed for the runner, which downloads none.
+        const plugins = String(steps.find((s) => String(s.run).includes("pulumi plugin install")).run);
+        for (const provider of ["kubernetes", "aws", "docker"]) expect(plugins).toContain(`pulumi plugin install resource ${provider}`);
     });
 
     it("comments for forks only from the base repository, without checking out their code", () => {
