@@ -25,6 +25,8 @@ export interface StackRunOptions {
     kubeconfig: string;
     /** More environment (PULUMI_CONFIG_PASSPHRASE, PULUMI_HOME). */
     env?: NodeJS.ProcessEnv;
+    /** The stack's own backend (`--backend`), instead of the file backend in `dir`. */
+    backendUrl?: string;
     /** Refresh the work directory's stack file from the repository's first (`--sync-stack-file`). */
     syncStackFile?: boolean;
     /** Standard input (a config value read from `-`). */
@@ -45,6 +47,7 @@ export interface StackRun {
 export function runStack(args: readonly string[], options: StackRunOptions): Promise<StackRun> {
     const argv = [...RUNNER_NODE_ARGS, path.join(__dirname, "stack.ts"), ...args, "--dir", options.dir, "--stack", options.stack];
     if (options.syncStackFile) argv.push("--sync-stack-file");
+    if (options.backendUrl) argv.push("--backend", options.backendUrl);
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, argv, {
             cwd: repoRoot,

@@ -37,16 +37,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import * as zlib from "node:zlib";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { RustServiceArgs } from "../../components/args";
 import { STACK_LABEL, stackLabelValue } from "../../components/labels";
-import { BUILD_KEYS, CONFIG_KEYS, KeySpec, loadStackConfig, PROJECT, StackConfigError } from "../../config";
+import { BUILD_KEYS, CONFIG_KEYS, loadStackConfig, PROJECT, StackConfigError } from "../../config";
 import { tool, toolchain } from "../cluster/tools";
 import { repoRoot } from "../lib/process";
+import { Deployment, readCheckpoint } from "./checkpoint";
+import { setConfigFlags } from "./configFlags";
 import { isRolloutFailure, LAST_GOOD_FILE, parseRelease, Release, rollbackStackFile } from "./lastGood";
 import { isStaleLock, LockInfo, PendingOperation, planRecovery } from "./recovery";
 import { runStack } from "./runStack";
@@ -108,30 +109,6 @@ function syncStackFile(workDir: string, stackName: string): void {
     if (current.encryptionsalt !== undefined) merged.encryptionsalt = current.encryptionsalt;
     merged.config = config;
     fs.writeFileSync(target, stringifyYaml(merged));
-}
-
-/** The exported form of a stack's state (`stack export`'s `deployment`, the checkpoint's `latest`). */
-export interface Deployment {
-    resources?: { urn: string; type: string; id?: string; outputs?: Record<string, unknown>; [key: string]: unknown }[];
-    pending_operations?: PendingOperation[];
-}
-
-function checkpointFile(dir: string, stackName: string): string {
-    return path.join(dir, "backend", ".pulumi", "stacks", PROJECT, `${stackName}.json`);
-}
-
-/**
- * The stack's latest state as the file backend holds it, read from its checkpoint without running
- * the CLI (read only: writes go through the engine or `stack import`); undefined before the first
- * operation. The backend writes `.json.gz` instead when PULUMI_SELF_MANAGED_STATE_GZIP is set.
- */
-export function readCheckpoint(dir: string, stackName: string): Deployment | undefined {
-    const file = checkpointFile(dir, stackName);
-    let text: string;
-    if (fs.existsSync(file)) text = fs.readFileSync(file, "utf8");
-    else if (fs.existsSync(`${file}.gz`)) text = zlib.gunzipSync(fs.readFileSync(`${file}.gz`)).toString("utf8");
-    else return undefined;
-    return (JSON.parse(text) as { checkpoint?: { latest?: Deployment } }).checkpoint?.latest ?? {};
 }
 
 /** What openStack can add around the program and the CLI. */
@@ -199,7 +176,7 @@ export async function openStack(dir: string, stackName: string, options: OpenOpt
     });
     // Every command the stack runs names it (`--stack`), so selecting an existing one would only cost
     // a CLI run; a new stack is created as before.
-    if (readCheckpoint(dir, stackName) === undefined) return Stack.createOrSelect(stackName, workspace);
+    if (options.backendUrl || readCheckpoint(backend, PROJECT, stackName) === undefined) return Stack.createOrSelect(stackName, workspace);
     workspace.selectStack = async () => undefined;
     return Stack.select(stackName, workspace);
 }
@@ -527,33 +504,6 @@ function interruptible(engineOutput: () => string): { signal: AbortSignal; inter
     return { signal: controller.signal, interrupted: () => interrupted };
 }
 
-/**
- * `up --config KEY=VALUE` (repeatable), as `pulumi up --config` does: plain values written into the
- * stack file before the run, in the same process. Secrets and lists go through config-set, which
- * keeps a secret off the command line; a key the program does not read is refused.
- */
-function applyConfigFlags(stack: Stack, pairs: readonly string[]): void {
-    if (pairs.length === 0) return;
-    const file = stackFilePath(stack);
-    const document = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    document.config ??= {};
-    for (const pair of pairs) {
-        const at = pair.indexOf("=");
-        const key = pair.slice(0, Math.max(at, 0));
-        const spec = (CONFIG_KEYS as Record<string, KeySpec>)[key];
-        if (at < 1 || !spec)
-            throw new Error(`--config needs KEY=VALUE with a key of ${PROJECT} (Pulumi.yaml lists them), got ${JSON.stringify(pair)}; nothing was changed`);
-        if (spec.secret || spec.type === "array") {
-            throw new Error(
-                `--config cannot set ${key}: use \`config-set ${key} -${spec.type === "array" ? " --list" : ""}${spec.secret ? " --secret" : ""}\`; nothing was changed`,
-            );
-        }
-        // As `pulumi config set` stores it: a string, which the CLI checks against the declared type.
-        document.config[`${PROJECT}:${key}`] = pair.slice(at + 1);
-    }
-    fs.writeFileSync(file, stringifyYaml(document));
-}
-
 async function run(argv: string[]): Promise<number> {
     const valued = ["--dir", "--stack", "--config", "--backend", "--policy-pack"];
     const flags = new Set(argv.filter((a) => a.startsWith("--") && !valued.includes(a)));
@@ -598,7 +548,11 @@ async function run(argv: string[]): Promise<number> {
         beforeProgram: command === "up" || command === "preview" ? guard.check : undefined,
     });
     // The state as the run begins: the file backend's checkpoint, else what the backend exports.
-    const state = !engineCommand ? undefined : backendUrl ? (exportState(stack) as { deployment?: Deployment }).deployment : readCheckpoint(dir, stackName);
+    const state = !engineCommand
+        ? undefined
+        : backendUrl
+          ? (exportState(stack) as { deployment?: Deployment }).deployment
+          : readCheckpoint(path.join(dir, "backend"), PROJECT, stackName);
     guard.state = state;
     if (engineCommand) process.stderr.write(`[${command}] stack ${stackName} in ${dir}\n`);
     let engineOutput = "";
@@ -611,7 +565,10 @@ async function run(argv: string[]): Promise<number> {
     const report = new EngineReport();
     const { steps } = report;
     try {
-        applyConfigFlags(stack, configPairs);
+        if (configPairs.length > 0) {
+            const file = stackFilePath(stack);
+            fs.writeFileSync(file, setConfigFlags(fs.readFileSync(file, "utf8"), configPairs, PROJECT, CONFIG_KEYS));
+        }
         if (engineCommand) await recoverInterrupted(stack, dir, state, onOutput);
         switch (command) {
             case "config-set": {

@@ -178,6 +178,33 @@ suite("the local stack on a real engine and cluster", () => {
         expect(JSON.parse((await get(serviceUrl)).body).greeting).toBe(GREETING);
     });
 
+    it("runs a fully named stack on a backend of its own (--backend, as the deploy workflow runs dev on Pulumi Cloud): state there, the release record beside it", async () => {
+        const backend = path.join(workDir, "own-backend");
+        fs.mkdirSync(backend);
+        const own = new E2eStack(path.join(workDir, "own"), randomBytes(16).toString("hex"), {
+            stack: "organization/rust-service/local",
+            backendUrl: `file://${backend}`,
+        });
+        await own.setConfig("image", imageRef);
+        await own.setConfig("namespace", `${NAMESPACE}-own`);
+        await own.setConfig("replicas", "1");
+
+        const up = await own.ok(["up"]);
+        expect(up.outputs?.namespace).toBe(`${NAMESPACE}-own`);
+        expect(kubectlJson(["-n", `${NAMESPACE}-own`, "get", "deployments"]).items).toHaveLength(1);
+        // The state is in that backend, not in the runner's folder; the release record is beside it.
+        expect(fs.existsSync(path.join(backend, ".pulumi", "stacks", "rust-service", "local.json"))).toBe(true);
+        expect(fs.existsSync(path.join(own.dir, "backend", ".pulumi", "stacks"))).toBe(false);
+        expect(JSON.parse(fs.readFileSync(path.join(own.dir, "last-good-release.json"), "utf8")).imageRef).toBe(imageRef);
+        expect(changedSteps(await own.ok(["preview"]))).toEqual([]);
+
+        const destroy = await own.ok(["destroy"]);
+        expect(destroy.changes?.delete).toBeGreaterThanOrEqual(7);
+        const gone = () => !kubectlJson(["get", "namespaces"]).items.some((n: Json) => n.metadata.name === `${NAMESPACE}-own`);
+        await waitFor("the namespace to be deleted", gone);
+        expect(gone()).toBe(true);
+    });
+
     it("fails a bad stack config on the real engine before any resource is touched, printing exactly the problem list once", async () => {
         const bad = new E2eStack(path.join(workDir, "bad-config"), randomBytes(16).toString("hex"));
         await bad.setConfig("image", imageRef);
@@ -238,6 +265,15 @@ suite("the local stack on a real engine and cluster", () => {
             expect(JSON.parse(res.body).greeting).toBe("Hello from the e2e test");
         }
         expect(JSON.parse((await get(serviceUrl)).body).greeting).toBe("Hello from the e2e test");
+
+        // The same change as one command: `up --config` stores the value as `config set` did, so nothing changes.
+        const again = await stack.ok(["up", "--config", "greeting=Hello from the e2e test"]);
+        expect(changedSteps(again)).toEqual([]);
+        const refused = await stack.run(["up", "--config", "registryPassword=not-on-the-command-line"]);
+        expect(refused.result.ok).toBe(false);
+        expect(refused.result.error).toContain("--config cannot set registryPassword");
+        expect(refused.result.steps).toEqual([]);
+        expect(refused.engineOutput + JSON.stringify(refused.result)).not.toContain("not-on-the-command-line");
     });
 
     it("delivers a secret through the Secret and secretKeyRef, and its value is nowhere in plain text: API objects, state, stack file, engine output", async () => {
