@@ -61,13 +61,32 @@ describe("parseRelease", () => {
 });
 
 describe("isRolloutFailure", () => {
-    it.each([
-        [["kubernetes:apps/v1:Deployment"], true],
-        [["kubernetes:apps/v1:Deployment", "pulumi:pulumi:Stack"], true],
-        [["pulumi:pulumi:Stack"], false],
-        [["kubernetes:core/v1:ConfigMap"], false],
-        [[], false],
-    ])("failed types %j -> %s", (types, expected) => {
-        expect(isRolloutFailure(new Set(types))).toBe(expected);
+    const deployment = "kubernetes:apps/v1:Deployment";
+    // The Kubernetes provider's texts (pulumi-kubernetes provider.go: the update's and the create's partial errors).
+    const updated = `the Kubernetes API server reported that "ns/app" failed to fully initialize or become live: 'app' timed out waiting to be Ready`;
+    const created =
+        "resource ns/app was successfully created, but the Kubernetes API server reported that it failed to fully initialize or become live: timed out";
+    it.each<[string, { type: string; message: string }[], boolean]>([
+        ["an updated Deployment that did not become ready", [{ type: deployment, message: updated }], true],
+        ["a created Deployment that did not become ready", [{ type: deployment, message: created }], true],
+        [
+            "that, beside the stack's closing error",
+            [
+                { type: "pulumi:pulumi:Stack", message: "update failed" },
+                { type: deployment, message: updated },
+            ],
+            true,
+        ],
+        [
+            "an unreachable cluster",
+            [{ type: deployment, message: "configured Kubernetes cluster is unreachable: unable to load Kubernetes client configuration" }],
+            false,
+        ],
+        ["a refused patch", [{ type: deployment, message: 'Deployment.apps "app" is invalid: spec.template.spec.containers[0].image: Required value' }], false],
+        ["a ConfigMap that did not become live", [{ type: "kubernetes:core/v1:ConfigMap", message: updated }], false],
+        ["bad config", [{ type: "pulumi:pulumi:Stack", message: "The stack configuration has 1 problem" }], false],
+        ["nothing", [], false],
+    ])("%s -> %s", (_, failures, expected) => {
+        expect(isRolloutFailure(failures)).toBe(expected);
     });
 });

@@ -43,10 +43,19 @@ export function rollbackStackFile(release: Release, project: string, buildKeys: 
     return stringifyYaml({ ...file, config });
 }
 
+/** An error diagnostic of the engine, and the type of the resource it was about. */
+export interface ResourceFailure {
+    type: string;
+    message: string;
+}
+
 /**
  * Whether a failed `up` is the workload's (it did not become ready), which a rollback answers, as
- * opposed to bad input or an unreachable cluster, which it would only repeat: an error on a Deployment.
+ * opposed to bad input, an unreachable cluster or a refused change, which it would only repeat: the
+ * Kubernetes provider's error for a Deployment it applied that then did not become ready (a partial
+ * failure, which the state records as an init error). An error raised before the Deployment was
+ * applied does not say this.
  */
-export function isRolloutFailure(failedTypes: ReadonlySet<string>): boolean {
-    return failedTypes.has("kubernetes:apps/v1:Deployment");
+export function isRolloutFailure(failures: readonly ResourceFailure[]): boolean {
+    return failures.some((f) => f.type === "kubernetes:apps/v1:Deployment" && /failed to fully initialize or become live/.test(f.message));
 }

@@ -48,7 +48,7 @@ import { tool, toolchain } from "../cluster/tools";
 import { repoRoot } from "../lib/process";
 import { Deployment, readCheckpoint } from "./checkpoint";
 import { setConfigFlags } from "./configFlags";
-import { isRolloutFailure, LAST_GOOD_FILE, parseRelease, Release, rollbackStackFile } from "./lastGood";
+import { isRolloutFailure, LAST_GOOD_FILE, parseRelease, Release, ResourceFailure, rollbackStackFile } from "./lastGood";
 import { isStaleLock, LockInfo, PendingOperation, planRecovery } from "./recovery";
 import { runStack } from "./runStack";
 
@@ -219,7 +219,7 @@ function exportState(stack: Stack): unknown {
 class EngineReport {
     readonly steps: Step[] = [];
     readonly errors: string[] = [];
-    readonly failedTypes = new Set<string>();
+    readonly failures: ResourceFailure[] = [];
     outputs: Record<string, unknown> = {};
     changes?: OpMap;
 
@@ -238,7 +238,7 @@ class EngineReport {
             if (!this.errors.includes(message)) this.errors.push(message);
             // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>
             const type = diagnostic.urn?.split("::")[2]?.split("$").pop();
-            if (type) this.failedTypes.add(type);
+            if (type) this.failures.push({ type, message });
         }
     };
 }
@@ -540,6 +540,13 @@ async function run(argv: string[]): Promise<number> {
         process.stderr.write("--config goes with up only\n");
         return 2;
     }
+    // The engine and its provider run in the work directory: a relative KUBECONFIG (`.local/kubeconfig`)
+    // would name nothing there.
+    if (process.env.KUBECONFIG) {
+        process.env.KUBECONFIG = process.env.KUBECONFIG.split(path.delimiter)
+            .map((p) => (p ? path.resolve(p) : p))
+            .join(path.delimiter);
+    }
     const backendUrl = valueOf("--backend");
     const guard = new NamespaceGuard();
     const stack = await openStack(dir, stackName, {
@@ -626,7 +633,7 @@ async function run(argv: string[]): Promise<number> {
             const failures = namespace ? podFailures(tool("kubectl"), namespace) : [];
             if (failures.length > 0) message = `${failures.join("\n")}\n\n${message}`;
             const release = lastRelease(dir);
-            if (!flags.has("--no-rollback") && release && isRolloutFailure(report.failedTypes)) {
+            if (!flags.has("--no-rollback") && release && isRolloutFailure(report.failures)) {
                 // The same backend and policy packs; not the --config values, which are in the failed release.
                 const upArgs = [...(backendUrl ? ["--backend", backendUrl] : []), ...policyPacks.flatMap((p) => ["--policy-pack", p])];
                 const rollback = await rollBack(dir, stack, release, upArgs);
