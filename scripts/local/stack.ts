@@ -48,6 +48,7 @@ import { tool, toolchain } from "../cluster/tools";
 import { repoRoot } from "../lib/process";
 import { Deployment, readCheckpoint } from "./checkpoint";
 import { setConfigFlags } from "./configFlags";
+import { mergeStackFile } from "./syncStackFile";
 import { isRolloutFailure, LAST_GOOD_FILE, parseRelease, Release, ResourceFailure, rollbackStackFile } from "./lastGood";
 import { isStaleLock, LockInfo, PendingOperation, planRecovery } from "./recovery";
 import { runStack } from "./runStack";
@@ -99,16 +100,9 @@ function stackFileName(stackName: string): string {
 /** Copies the repository's stack file over the work directory's, keeping what the work directory owns. */
 function syncStackFile(workDir: string, stackName: string): void {
     const name = stackFileName(stackName);
-    const repoFile = parseYaml(fs.readFileSync(path.join(repoRoot, name), "utf8")) as { config?: Record<string, unknown> };
     const target = path.join(workDir, name);
-    const current = fs.existsSync(target) ? (parseYaml(fs.readFileSync(target, "utf8")) as Record<string, unknown>) : {};
-    const config: Record<string, unknown> = { ...(repoFile.config ?? {}) };
-    const image = (current.config as Record<string, unknown> | undefined)?.[`${PROJECT}:image`];
-    if (image !== undefined) config[`${PROJECT}:image`] = image;
-    const merged: Record<string, unknown> = {};
-    if (current.encryptionsalt !== undefined) merged.encryptionsalt = current.encryptionsalt;
-    merged.config = config;
-    fs.writeFileSync(target, stringifyYaml(merged));
+    const current = fs.existsSync(target) ? fs.readFileSync(target, "utf8") : undefined;
+    fs.writeFileSync(target, mergeStackFile(fs.readFileSync(path.join(repoRoot, name), "utf8"), current, PROJECT));
 }
 
 /** What openStack can add around the program and the CLI. */
