@@ -1,4 +1,6 @@
-import { isStaleLock, PendingOperation, planRecovery } from "../scripts/local/recovery";
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import { isStaleLock, PendingOperation, pidAlive, planRecovery } from "../scripts/local/recovery";
 
 const LABEL: [string, string] = ["rust-service/stack", "rust-service.local"];
 const DEPLOYMENT = "urn:pulumi:local::rust-service::rust-service:index:RustService$kubernetes:apps/v1:Deployment::rust-service";
@@ -63,5 +65,30 @@ describe("planRecovery", () => {
         ],
     ])("drops %s, saying why", (_case, pending, reason) => {
         expect(planRecovery([pending], LABEL, lookup)).toEqual({ adopt: [], drop: [{ op: pending, reason }] });
+    });
+});
+
+describe("pidAlive", () => {
+    it("is true for a running process", () => {
+        expect(pidAlive(process.pid)).toBe(true);
+    });
+
+    it("is false for a process that has exited and been reaped", () => {
+        const pid = Number(execFileSync("bash", ["-c", "sleep 0 & echo $!; wait"], { encoding: "utf8" }).trim());
+        expect(pidAlive(pid)).toBe(false);
+    });
+
+    // A killed engine whose parent died too stays a zombie until an init reaps it: it holds no lock.
+    it("is false for a zombie (Linux's /proc state Z)", async () => {
+        // `sleep 0.1` becomes a child of `exec sleep 3`, which never waits for it: a zombie for about 3 s.
+        const parent = spawn("bash", ["-c", "sleep 0.1 & echo $!; exec sleep 3"], { stdio: ["ignore", "pipe", "ignore"] });
+        const pid = Number(await new Promise<string>((resolve) => parent.stdout.once("data", (d: Buffer) => resolve(d.toString().trim()))));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        try {
+            expect(fs.readFileSync(`/proc/${pid}/stat`, "utf8")).toMatch(/\) Z /);
+            expect(pidAlive(pid)).toBe(false);
+        } finally {
+            parent.kill();
+        }
     });
 });

@@ -1,8 +1,10 @@
 /**
  * What the runner does with the leftovers of an interrupted run (a killed engine): a lock whose
- * process is gone, and pending operations. Pure: the runner reads the lock files, the state and the
- * cluster, and applies the plan.
+ * process is gone, and pending operations. Pure but for {@link pidAlive}: the runner reads the lock
+ * files, the state and the cluster, and applies the plan.
  */
+
+import * as fs from "node:fs";
 
 /** A lock file of the file backend (`.pulumi/locks/.../<id>.json`). */
 export interface LockInfo {
@@ -14,6 +16,24 @@ export interface LockInfo {
 /** Whether a lock is stale: taken on this host by a process that no longer runs. */
 export function isStaleLock(lock: LockInfo, hostname: string, alive: (pid: number) => boolean): boolean {
     return lock.hostname === hostname && !alive(lock.pid);
+}
+
+/**
+ * Whether a process runs. A killed engine stays visible until it is reaped, which under a container's
+ * init can take a while: a zombie (Linux /proc state Z or X) counts as gone.
+ */
+export function pidAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+    } catch {
+        return false;
+    }
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
+    } catch {
+        return true; // no /proc (macOS): the signal's answer stands
+    }
 }
 
 /** A pending operation as the exported state holds it. */

@@ -50,7 +50,7 @@ import { Deployment, readCheckpoint } from "./checkpoint";
 import { setConfigFlags } from "./configFlags";
 import { mergeStackFile } from "./syncStackFile";
 import { isRolloutFailure, LAST_GOOD_FILE, parseRelease, Release, ResourceFailure, rollbackStackFile } from "./lastGood";
-import { isStaleLock, LockInfo, PendingOperation, planRecovery } from "./recovery";
+import { isStaleLock, LockInfo, PendingOperation, pidAlive, planRecovery } from "./recovery";
 import { runStack } from "./runStack";
 
 const execFileAsync = promisify(execFile);
@@ -375,13 +375,10 @@ function clusterObject(type: string, name: string, namespace: string | undefined
     }
 }
 
-function pidAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
+/** The locks' files of the stack, parsed. */
+function readLocks(lockDir: string): LockInfo[] {
+    const files = fs.existsSync(lockDir) ? fs.readdirSync(lockDir).filter((f) => f.endsWith(".json")) : [];
+    return files.map((f) => JSON.parse(fs.readFileSync(path.join(lockDir, f), "utf8")) as LockInfo);
 }
 
 /**
@@ -395,10 +392,13 @@ async function recoverInterrupted(stack: Stack, dir: string, current: Deployment
     const started = Date.now();
     const say = (line: string) => process.stderr.write(`[recovery] ${line}\n`);
     const lockDir = path.join(dir, "backend", ".pulumi", "locks", "organization", PROJECT, stack.name);
-    const locks = fs.existsSync(lockDir) ? fs.readdirSync(lockDir).filter((f) => f.endsWith(".json")) : [];
-    const stale = locks
-        .map((f) => JSON.parse(fs.readFileSync(path.join(lockDir, f), "utf8")) as LockInfo)
-        .filter((l) => isStaleLock(l, os.hostname(), pidAlive));
+    let locks = readLocks(lockDir);
+    // A run killed a moment ago may still be exiting: give its process two seconds to go.
+    for (let waited = 0; waited < 2_000 && locks.some((l) => !isStaleLock(l, os.hostname(), pidAlive)); waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        locks = readLocks(lockDir);
+    }
+    const stale = locks.filter((l) => isStaleLock(l, os.hostname(), pidAlive));
     if (stale.length > 0 && stale.length === locks.length) {
         await stack.cancel();
         for (const lock of stale) say(`removed the lock of an interrupted run (pid ${lock.pid}, taken ${lock.timestamp ?? "at an unknown time"})`);
